@@ -72,4 +72,3 @@ def missing_mask(column: Iterable | np.ndarray) -> np.ndarray:
     if arr is not None and arr.ndim == 2:
         return np.array([any(is_missing(c) for c in row) for row in arr], dtype=bool)
     return np.fromiter((is_missing(c) for c in cells), dtype=bool, count=len(cells))
-

@@ -1,0 +1,51 @@
+# skmtl developer tasks. Needs only python3 (with the venv module) and make.
+#
+#   make demo      create .venv if needed, then run the demo (python -m skmtl.demo)
+#   make test      create .venv if needed, then run the test suite
+#   make lint      ruff check
+#   make examples  run every examples/*.py
+#
+# torch is installed before skmtl: the CPU build from the PyTorch CPU index unless
+# nvidia-smi is found (then the default, CUDA, build from PyPI). A plain
+# `pip install torch` on a CPU-only Linux machine would download a multi-GB CUDA build.
+# The CPU wheel is installed with --no-deps so that only torch itself is looked up on the
+# PyTorch index; its small dependencies (filelock, sympy, ...) come from PyPI in the next
+# step, which resolves the dependencies of the already installed torch.
+
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_CPU_VERSION ?= 2.13.*
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+
+VPY := $(VENV)/bin/python
+PIP := $(VPY) -m pip
+STAMP := $(VENV)/.skmtl-installed
+
+.PHONY: demo test lint examples
+
+demo: $(STAMP)
+	$(VPY) -m skmtl.demo
+
+test: $(STAMP)
+	$(VPY) -m pytest -q
+
+lint: $(STAMP)
+	$(VPY) -m ruff check .
+
+examples: $(STAMP)
+	@set -e; found=0; for f in examples/*.py; do \
+	  [ -e "$$f" ] || continue; found=1; \
+	  echo "== $$f"; $(VPY) "$$f"; \
+	done; [ $$found = 1 ] || echo "no examples/*.py found"
+
+$(STAMP): pyproject.toml
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	@if command -v nvidia-smi >/dev/null 2>&1; then \
+	  echo "nvidia-smi found: installing the default (CUDA) torch build"; \
+	  $(PIP) install "torch>=2.2"; \
+	else \
+	  echo "no nvidia-smi: installing the CPU torch build $(TORCH_CPU_VERSION)"; \
+	  $(PIP) install --no-deps "torch==$(TORCH_CPU_VERSION)" --extra-index-url $(TORCH_CPU_INDEX); \
+	fi
+	$(PIP) install -e ".[dev]"
+	@touch $@

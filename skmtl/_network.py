@@ -1,0 +1,34 @@
+"""The torch module of a multi-task model: a shared trunk and one head per task."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["MultiTaskNetwork"]
+
+
+class MultiTaskNetwork(nn.Module):
+    """Hard parameter sharing: ``heads[task](trunk(x))`` for every task.
+
+    ``weighting`` holds the trainable state of a loss-weighting strategy
+    (for example uncertainty weighting's log-variances), so it moves with
+    the model between devices and is saved with it.
+    """
+
+    def __init__(
+        self, trunk: nn.Module, heads: dict[str, nn.Module], weighting: nn.Module | None = None
+    ) -> None:
+        super().__init__()
+        self.trunk = trunk
+        # ModuleDict keys may not contain "."; map task names to safe keys.
+        self.task_names = list(heads)
+        self.heads = nn.ModuleDict({f"t{i}": head for i, head in enumerate(heads.values())})
+        self.weighting = weighting
+
+    def shared_parameters(self) -> list[nn.Parameter]:
+        return list(self.trunk.parameters())
+
+    def forward(self, x) -> dict[str, torch.Tensor]:
+        shared = self.trunk(x)
+        return {name: self.heads[f"t{i}"](shared) for i, name in enumerate(self.task_names)}

@@ -1,0 +1,795 @@
+"""The private base of every multi-task estimator.
+
+Public ``fit`` validates and encodes (template method); ``_fit`` trains. The
+torch modules live in :mod:`skmtl.encoders`, :mod:`skmtl.heads` and
+:mod:`skmtl._network`; the loss weighting is a strategy object from
+:mod:`skmtl.weighting`.
+"""
+
+from __future__ import annotations
+
+import copy
+import numbers
+import time
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, clone
+from sklearn.metrics import accuracy_score, f1_score, r2_score
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._history import History
+from ._network import MultiTaskNetwork
+from ._tasks import (
+    TASK_TYPES,
+    Task,
+    assemble,
+    columns_for,
+    decode_predictions,
+    encode_task,
+    resolve_tasks,
+    split_targets,
+)
+from .encoders._layers import prepare_features, to_batch
+from .encoders._mlp import ACTIVATIONS, NORMALIZATIONS, MLPTrunk
+from .heads import TaskHead, head_output_to_numpy, masked_task_loss
+from .weighting import EqualWeighting, WeightingStrategy
+
+__all__ = ["BaseMultiTaskEstimator"]
+
+# Parameters whose value is a per-task dict: ``set_params(task_weights__emotion=2)``
+# updates one task's entry, so GridSearchCV can tune one task at a time.
+PER_TASK_PARAMS = ("task_weights", "threshold", "class_weight")
+
+_PREDICT_BATCH = 2048
+
+
+# numpydoc fragments shared by the public estimators' docstrings.
+PARAMS_DOC = {}
+PARAMS_DOC["shared"] = """\
+    hidden_layer_sizes : tuple of int, default=(128,)
+        Widths of the shared layers. The first layer reads sparse X
+        directly (an embedding-bag product), so TF-IDF input is never
+        densified.
+    activation : {"relu", "gelu", "tanh", "identity"}, default="relu"
+        Activation of shared and head hidden layers.
+    dropout : float, default=0.0
+        Dropout after each hidden layer.
+    normalization : {None, "layer", "batch"}, default=None
+        Normalisation after each shared layer.
+    head_hidden_layer_sizes : tuple of int, default=()
+        Private hidden layers of each task head.
+    tasks : dict, default=None
+        Override inferred task types: ``{task: "binary" | "multiclass" |
+        "multilabel"}``. Inference uses :func:`sklearn.utils.multiclass.type_of_target`;
+        a column whose cells are lists/sets of labels is multilabel.
+    task_weights : dict or sequence of float, default=None
+        Static weight of each task's loss (None: all 1). Tunable per task in
+        a grid search as ``task_weights__<task>``.
+    weighting : WeightingStrategy, default=None
+        How task losses are combined (None: :class:`~skmtl.weighting.EqualWeighting`).
+"""
+PARAMS_DOC["classification"] = """\
+    threshold : float or dict, default=0.5
+        Decision threshold of multilabel tasks: one float, or a dict by task
+        of a float or a per-label array. Applied at predict time, so tuning it
+        needs no refit; searchable as ``threshold__<task>``.
+    class_weight : None, "balanced" or dict, default=None
+        Per-task class weights: "balanced" for every task, or a dict by task
+        of None / "balanced" / ``{label: weight}``. For multilabel tasks the
+        weights scale the positive term of each label (``pos_weight``).
+"""
+PARAMS_DOC["training"] = """\
+    learning_rate : float, default=1e-3
+        AdamW learning rate.
+    weight_decay : float, default=1e-4
+        AdamW weight decay.
+    batch_size : int, default=128
+        Mini-batch size.
+    max_epochs : int, default=100
+        Maximum number of passes over the training data.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows and stop when the mean
+        validation score has not improved by ``tol`` for ``n_iter_no_change``
+        epochs; the best epoch's weights are restored.
+    validation_fraction : float, default=0.1
+        Share of rows held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Minimum improvement of the validation score.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, shuffling, dropout and the validation split;
+        an int gives identical results run to run on CPU.
+    verbose : int, default=0
+        Print one line per epoch when > 0.
+    warm_start : bool, default=False
+        Continue training the fitted model on the next ``fit`` call.
+    device : {"cpu", "cuda", "cuda:N", "auto"}, default="cpu"
+        Where to train and predict.
+
+"""
+PARAMS_DOC["attributes"] = """\
+    Attributes
+    ----------
+    tasks_ : dict of str to Task
+        Each task's name, type, classes and columns, in order.
+    classes_ : ndarray or list of ndarray
+        Labels of each task (an array when Y was 1-D).
+    n_features_in_ : int
+        Number of features seen in fit.
+    feature_names_in_ : ndarray of str
+        Feature names, when X had string column names.
+    history_ : History
+        One dict per epoch: ``train_loss``, ``task_loss``, ``task_weight``
+        and, with early stopping, ``valid_score`` and ``task_valid_score``;
+        slice it as ``history_[:, "train_loss"]``.
+    module_ : torch.nn.Module
+        The trained :class:`~skmtl._network.MultiTaskNetwork`.
+    optimizer_ : torch.optim.AdamW
+        The optimiser (kept for ``warm_start``).
+    weighting_ : WeightingStrategy
+        The fitted clone of ``weighting``.
+    n_iter_ : int
+        Epochs run in the last ``fit``.
+    best_epoch_ : int or None
+        Epoch whose weights were restored by early stopping.
+
+"""
+
+
+class BaseMultiTaskEstimator(BaseEstimator):
+    """Shared trunk + one head per task, trained jointly on masked task losses.
+
+    Subclasses set ``_allowed_types`` (task types they accept) and
+    ``_forced_type`` (a type every task gets unless ``tasks`` says otherwise).
+    """
+
+    _allowed_types: tuple[str, ...] = TASK_TYPES
+    _forced_type: str | None = None
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes: Sequence[int] = (128,),
+        activation: str = "relu",
+        dropout: float = 0.0,
+        normalization: str | None = None,
+        head_hidden_layer_sizes: Sequence[int] = (),
+        tasks: Mapping | None = None,
+        task_weights: Mapping | Sequence | None = None,
+        weighting: WeightingStrategy | None = None,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 1e-4,
+        batch_size: int = 128,
+        max_epochs: int = 100,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        random_state=None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        device: str = "cpu",
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.normalization = normalization
+        self.head_hidden_layer_sizes = head_hidden_layer_sizes
+        self.tasks = tasks
+        self.task_weights = task_weights
+        self.weighting = weighting
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.device = device
+
+    # ------------------------------------------------------------ parameters
+
+    def set_params(self, **params):
+        """Set parameters; ``<per-task param>__<task>`` sets one task's entry.
+
+        ``task_weights``, ``threshold`` and ``class_weight`` accept
+        ``task_weights__<task>=value``: the dict is copied, never mutated.
+        """
+        per_task = {}
+        for key in list(params):
+            name, delim, task = key.partition("__")
+            if delim and name in PER_TASK_PARAMS and name in self._get_param_names():
+                per_task.setdefault(name, {})[task] = params.pop(key)
+        super().set_params(**params)
+        for name, entries in per_task.items():
+            current = getattr(self, name)
+            if current is None or isinstance(current, (numbers.Number, str)):
+                updated = {}
+                if current is not None and name != "task_weights":
+                    updated["*"] = current  # a scalar default stays the default
+            elif isinstance(current, Mapping):
+                updated = dict(current)
+            else:
+                raise ValueError(
+                    f"Cannot set {name}__<task> when {name} is a {type(current).__name__}; "
+                    f"give {name} as a dict keyed by task name."
+                )
+            updated.update(entries)
+            setattr(self, name, updated)
+        return self
+
+    # ------------------------------------------------------------ validation
+
+    def _validate_params(self) -> None:
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral):
+            sizes = (sizes,)
+        if not sizes or any(not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes!r}.")
+        if any(not isinstance(s, numbers.Integral) or s < 1 for s in self.head_hidden_layer_sizes):
+            raise ValueError(
+                f"head_hidden_layer_sizes must be positive integers, got "
+                f"{self.head_hidden_layer_sizes!r}."
+            )
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}."
+            )
+        if self.normalization not in NORMALIZATIONS:
+            raise ValueError(
+                f"normalization must be one of {NORMALIZATIONS}, got {self.normalization!r}."
+            )
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        for name in ("learning_rate", "batch_size", "max_epochs", "n_iter_no_change"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or not value > 0:
+                raise ValueError(f"{name} must be > 0, got {value!r}.")
+        if self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}.")
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(
+                f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}."
+            )
+        if self.weighting is not None and not isinstance(self.weighting, WeightingStrategy):
+            raise ValueError(
+                "weighting must be None or a skmtl.weighting strategy such as "
+                f"UncertaintyWeighting(), got {self.weighting!r}."
+            )
+        if self.device not in ("cpu", "cuda", "auto") and not str(self.device).startswith("cuda:"):
+            raise ValueError(
+                f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}."
+            )
+
+    def _resolve_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = torch.device(self.device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r} but torch sees no CUDA GPU; use 'cpu' or 'auto'."
+            )
+        return device
+
+    def _per_task_values(self, param: str, tasks: list[Task], default, check) -> dict[str, object]:
+        """Resolve a per-task parameter (None, scalar, sequence or dict) to a dict."""
+        value = getattr(self, param)
+        names = [t.name for t in tasks]
+        if value is None:
+            return dict.fromkeys(names, default)
+        if isinstance(value, Mapping):
+            entries = {str(k): v for k, v in value.items()}
+            fallback = entries.pop("*", default)
+            unknown = [k for k in entries if k not in names]
+            if unknown:
+                raise ValueError(f"{param} names unknown tasks {unknown}; the tasks are {names}.")
+            out = {n: entries.get(n, fallback) for n in names}
+        elif isinstance(value, (str, numbers.Number)) or (
+            isinstance(value, np.ndarray) and value.ndim == 0
+        ):
+            out = dict.fromkeys(names, value)
+        elif isinstance(value, Sequence | np.ndarray):
+            if len(value) != len(names):
+                raise ValueError(
+                    f"{param} has {len(value)} entries but there are {len(names)} tasks {names}."
+                )
+            out = dict(zip(names, value, strict=False))
+        else:
+            raise ValueError(f"{param} must be a dict by task name or a sequence, got {value!r}.")
+        for name, v in out.items():
+            check(name, v)
+        return out
+
+    def _task_weight_vector(self, tasks: list[Task]) -> np.ndarray:
+        def check(name, w):
+            if (
+                isinstance(w, bool)
+                or not isinstance(w, numbers.Real)
+                or not np.isfinite(w)
+                or w < 0
+            ):
+                raise ValueError(f"task_weights[{name!r}] must be a finite number >= 0, got {w!r}.")
+
+        weights = self._per_task_values("task_weights", tasks, 1.0, check)
+        return np.array([float(weights[t.name]) for t in tasks], dtype=np.float32)
+
+    def _validate_X(self, X, *, reset: bool):
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse=("csr", "csc", "coo"),
+            dtype=(np.float32, np.float64),
+        )
+
+    # ------------------------------------------------------------ fit
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model on X and the multi-task targets Y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features. Sparse input is never densified whole.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks), DataFrame or dict
+            The targets Y: one column per task (DataFrame columns / dict keys are task
+            names). NaN, None or pd.NA mark a missing label.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+            Per-row weights, shared by all tasks or given per task.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        X = self._validate_X(X, reset=not (self.warm_start and hasattr(self, "module_")))
+        n_samples = X.shape[0]
+        layout, columns = split_targets(y)
+        n_rows = {len(c) for c in columns.values()}.pop()
+        if n_rows != n_samples:
+            raise ValueError(f"X has {n_samples} samples but Y has {n_rows} rows; they must match.")
+        if self.warm_start and hasattr(self, "module_"):
+            tasks = list(self.tasks_.values())
+            raw = columns_for(self._layout, tasks, y)
+            layout = self._layout
+        else:
+            tasks, raw = resolve_tasks(
+                layout,
+                columns,
+                self.tasks,
+                self._allowed_types,
+                self._forced_type,
+                type(self).__name__,
+            )
+        encoded = {t.name: encode_task(t, raw[t.name]) for t in tasks}
+        weights = self._row_weights(sample_weight, X, tasks, encoded)
+        task_weights = self._task_weight_vector(tasks)
+        class_weights = self._class_weights(tasks, encoded)
+        self._task_thresholds(tasks)  # validate before a long fit
+        return self._fit(X, layout, tasks, encoded, weights, task_weights, class_weights)
+
+    def _row_weights(self, sample_weight, X, tasks, encoded) -> dict[str, np.ndarray]:
+        n = X.shape[0]
+        if sample_weight is None:
+            base = np.ones((n, len(tasks)), dtype=np.float32)
+        else:
+            sw = np.asarray(sample_weight)
+            if sw.ndim == 2:
+                if sw.shape != (n, len(tasks)):
+                    raise ValueError(
+                        f"sample_weight of shape {sw.shape} must be (n_samples,) or "
+                        f"(n_samples, n_tasks) = {(n, len(tasks))}."
+                    )
+                sw = sw.astype(np.float64)
+                if not np.all(np.isfinite(sw)) or np.any(sw < 0):
+                    raise ValueError("sample_weight must be finite and >= 0.")
+                base = sw.astype(np.float32)
+            else:
+                sw = _check_sample_weight(
+                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                )
+                base = np.repeat(sw.astype(np.float32)[:, None], len(tasks), axis=1)
+        return {
+            t.name: base[:, j] * encoded[t.name].labelled.astype(np.float32)
+            for j, t in enumerate(tasks)
+        }
+
+    def _class_weights(self, tasks, encoded) -> dict[str, np.ndarray | None]:
+        if "class_weight" not in self._get_param_names():
+            return dict.fromkeys((t.name for t in tasks), None)
+        value = self.class_weight
+        names = [t.name for t in tasks]
+        # {label: weight} for a single-task model (sklearn's convention).
+        if (
+            isinstance(value, Mapping)
+            and len(tasks) == 1
+            and value
+            and not all(str(k) in names or k == "*" for k in value)
+        ):
+            value = {names[0]: value}
+        saved, self.class_weight = self.class_weight, value
+        try:
+            per_task = self._per_task_values("class_weight", tasks, None, lambda n, v: None)
+        finally:
+            self.class_weight = saved
+        out = {}
+        for task in tasks:
+            spec = per_task[task.name]
+            if spec is None or task.type == "continuous":
+                out[task.name] = None
+                continue
+            enc = encoded[task.name]
+            if task.type == "multilabel":
+                pos = enc.target[enc.labelled].sum(axis=0)
+                neg = enc.labelled.sum() - pos
+                if spec == "balanced":
+                    w = np.where(pos > 0, neg / np.maximum(pos, 1), 1.0)
+                else:
+                    w = self._label_weights(task, spec)
+            else:
+                if spec == "balanced":
+                    counts = np.bincount(enc.target[enc.labelled], minlength=len(task.classes))
+                    w = counts.sum() / (len(task.classes) * np.maximum(counts, 1))
+                else:
+                    w = self._label_weights(task, spec)
+            out[task.name] = np.asarray(w, dtype=np.float32)
+        return out
+
+    @staticmethod
+    def _label_weights(task: Task, spec) -> np.ndarray:
+        if not isinstance(spec, Mapping):
+            raise ValueError(
+                f"class_weight for task {task.name!r} must be None, 'balanced' or a dict "
+                f"{{label: weight}}, got {spec!r}."
+            )
+        classes = task.classes.tolist()
+        unknown = [k for k in spec if k not in classes]
+        if unknown:
+            raise ValueError(
+                f"class_weight for task {task.name!r} names unknown labels {unknown}; "
+                f"the labels are {classes}."
+            )
+        w = np.array([float(spec.get(c, 1.0)) for c in classes])
+        if not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError(f"class_weight for task {task.name!r} must be finite and >= 0.")
+        return w
+
+    def _task_thresholds(self, tasks) -> dict[str, np.ndarray]:
+        if "threshold" not in self._get_param_names():
+            return {}
+        ml = [t for t in tasks if t.type == "multilabel"]
+
+        def check(name, v):
+            arr = np.asarray(v, dtype=np.float64)
+            if arr.ndim > 1 or not np.all((arr >= 0) & (arr <= 1)):
+                raise ValueError(
+                    f"threshold for task {name!r} must be a number or per-label array in [0, 1], "
+                    f"got {v!r}."
+                )
+
+        value = self.threshold
+        if isinstance(value, Mapping):
+            known = [t.name for t in tasks]
+            unknown = [k for k in value if str(k) not in known and k != "*"]
+            if unknown:
+                raise ValueError(f"threshold names unknown tasks {unknown}; the tasks are {known}.")
+            value = {k: v for k, v in value.items() if k == "*" or str(k) in {t.name for t in ml}}
+        saved, self.threshold = self.threshold, value
+        try:
+            per_task = self._per_task_values("threshold", ml, 0.5, check)
+        finally:
+            self.threshold = saved
+        out = {}
+        for task in ml:
+            arr = np.asarray(per_task[task.name], dtype=np.float64)
+            if arr.ndim == 1 and len(arr) != task.n_outputs:
+                raise ValueError(
+                    f"threshold for task {task.name!r} has {len(arr)} values but the task has "
+                    f"{task.n_outputs} labels."
+                )
+            out[task.name] = arr
+        return out
+
+    # ------------------------------------------------------------ training
+
+    def _build_module(self, n_features: int, tasks: list[Task]):
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
+        trunk = MLPTrunk(n_features, sizes, self.activation, self.dropout, self.normalization)
+        heads = {
+            t.name: TaskHead(
+                trunk.out_features,
+                t.n_outputs,
+                tuple(self.head_hidden_layer_sizes),
+                self.activation,
+                self.dropout,
+            )
+            for t in tasks
+        }
+        weighting = clone(self.weighting) if self.weighting is not None else EqualWeighting()
+        state = weighting.init([t.name for t in tasks])
+        return MultiTaskNetwork(trunk, heads, state), weighting
+
+    def _fit(self, X, layout, tasks, encoded, row_weights, task_weights, class_weights):
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        device = self._resolve_device()
+        X = prepare_features(X)
+        n = X.shape[0]
+        names = [t.name for t in tasks]
+
+        fit_rows = np.arange(n)
+        valid_rows = None
+        if self.early_stopping:
+            n_valid = max(1, int(round(self.validation_fraction * n)))
+            if n - n_valid < 1:
+                raise ValueError(
+                    f"early_stopping needs more samples: {n} rows leave none for training "
+                    f"with validation_fraction={self.validation_fraction}."
+                )
+            perm = rng.permutation(n)
+            valid_rows, fit_rows = np.sort(perm[:n_valid]), np.sort(perm[n_valid:])
+
+        warm = self.warm_start and hasattr(self, "module_")
+        with torch.random.fork_rng(devices=_rng_devices(device)):
+            torch.manual_seed(seed)
+            if not warm:
+                module, weighting = self._build_module(X.shape[1], tasks)
+                module.to(device)
+                optimizer = torch.optim.AdamW(
+                    module.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
+                )
+                history = History()
+            else:
+                module, weighting, optimizer = self.module_, self.weighting_, self.optimizer_
+                for group in optimizer.param_groups:
+                    group["lr"], group["weight_decay"] = self.learning_rate, self.weight_decay
+                history = self.history_
+            types = {t.name: t.type for t in tasks}
+            targets = {t: torch.from_numpy(encoded[t].target[fit_rows]).to(device) for t in names}
+            weights = {t: torch.from_numpy(row_weights[t][fit_rows]).to(device) for t in names}
+            cw = {
+                t: None
+                if class_weights[t] is None
+                else torch.from_numpy(class_weights[t]).to(device)
+                for t in names
+            }
+            tw = torch.from_numpy(task_weights).to(device)
+            X_fit = X[fit_rows]
+            X_valid = X[valid_rows] if valid_rows is not None else None
+
+            best_score, best_state, best_epoch, stall = -np.inf, None, None, 0
+            batch = int(self.batch_size)
+            start_epoch = len(history)
+            for epoch in range(start_epoch + 1, start_epoch + int(self.max_epochs) + 1):
+                tic = time.perf_counter()
+                module.train()
+                order = rng.permutation(len(fit_rows))
+                order_t = torch.from_numpy(order).to(device)
+                Xp = X_fit[order]
+                tgt = {t: targets[t].index_select(0, order_t) for t in names}
+                wts = {t: weights[t].index_select(0, order_t) for t in names}
+                loss_sum = torch.zeros(len(names), device=device)
+                seen = torch.zeros(len(names), device=device)
+                weight_sum = torch.zeros(len(names), device=device)
+                total_sum = torch.zeros((), device=device)
+                n_batches = 0
+                for a in range(0, len(order), batch):
+                    b = min(a + batch, len(order))
+                    if b - a < 2 and self.normalization == "batch" and a > 0:
+                        continue  # BatchNorm cannot train on a single row
+                    out = module(to_batch(Xp, a, b).to(device, non_blocking=True))
+                    losses = torch.stack(
+                        [
+                            masked_task_loss(types[t], out[t], tgt[t][a:b], wts[t][a:b], cw[t])
+                            for t in names
+                        ]
+                    )
+                    present = torch.stack([wts[t][a:b].sum() > 0 for t in names])
+                    optimizer.zero_grad(set_to_none=True)
+                    used = weighting.backward(losses, present, tw, module.weighting, module)
+                    optimizer.step()
+                    detached = losses.detach()
+                    loss_sum += detached * present
+                    seen += present
+                    weight_sum += used
+                    total_sum += (used * detached).sum()
+                    n_batches += 1
+                task_loss = (loss_sum / seen.clamp(min=1)).cpu().numpy()
+                weighting.end_epoch(task_loss)
+                record = {
+                    "epoch": epoch,
+                    "train_loss": float(total_sum) / max(n_batches, 1),
+                    "task_loss": {t: float(v) for t, v in zip(names, task_loss, strict=False)},
+                    "task_weight": {
+                        t: float(v)
+                        for t, v in zip(names, (weight_sum / max(n_batches, 1)).cpu(), strict=False)
+                    },
+                }
+                if X_valid is not None:
+                    scores = self._encoded_scores(
+                        module,
+                        X_valid,
+                        tasks,
+                        {t: e for t, e in encoded.items()},
+                        valid_rows,
+                        device,
+                    )
+                    record["task_valid_score"] = scores
+                    valid = [s for s in scores.values() if np.isfinite(s)]
+                    record["valid_score"] = float(np.mean(valid)) if valid else float("nan")
+                record["dur"] = time.perf_counter() - tic
+                history.append(record)
+                if self.verbose:
+                    self._print_epoch(record)
+                if X_valid is not None:
+                    score = record["valid_score"]
+                    if np.isfinite(score) and score > best_score + self.tol:
+                        best_score, best_epoch, stall = score, epoch, 0
+                        best_state = copy.deepcopy(module.state_dict())
+                    else:
+                        stall += 1
+                        if stall >= self.n_iter_no_change:
+                            if self.verbose:
+                                print(
+                                    f"Early stopping: no improvement in {stall} epochs; "
+                                    f"restoring epoch {best_epoch}."
+                                )
+                            break
+            if best_state is not None:
+                module.load_state_dict(best_state)
+
+        self.module_ = module
+        self.optimizer_ = optimizer
+        self.weighting_ = weighting
+        self.history_ = history
+        self.tasks_ = {t.name: t for t in tasks}
+        self._layout = layout
+        self.device_ = device
+        self.n_iter_ = len(history) - start_epoch
+        self.best_epoch_ = best_epoch
+        self._set_classes(tasks, layout)
+        return self
+
+    def _set_classes(self, tasks, layout) -> None:
+        """Classifier estimators expose ``classes_``: an array for one 1-D task."""
+
+    @staticmethod
+    def _print_epoch(record) -> None:
+        parts = [f"epoch {record['epoch']:4d}", f"train_loss {record['train_loss']:.4f}"]
+        parts += [f"{t} {v:.4f}" for t, v in record["task_loss"].items()]
+        if "valid_score" in record:
+            parts.append(f"valid_score {record['valid_score']:.4f}")
+        parts.append(f"{record['dur']:.2f}s")
+        print(" | ".join(parts), flush=True)
+
+    # ------------------------------------------------------------ inference
+
+    def _forward_numpy(self, module, X, tasks, device) -> dict[str, np.ndarray]:
+        """Head outputs (probabilities or standardised values), in batches."""
+        module.eval()
+        outs = {t.name: [] for t in tasks}
+        with torch.inference_mode():
+            for a in range(0, X.shape[0], _PREDICT_BATCH):
+                b = min(a + _PREDICT_BATCH, X.shape[0])
+                result = module(to_batch(X, a, b).to(device))
+                for t in tasks:
+                    outs[t.name].append(head_output_to_numpy(t.type, result[t.name]))
+        return {
+            t.name: np.concatenate(outs[t.name]) if outs[t.name] else np.zeros((0, t.n_outputs))
+            for t in tasks
+        }
+
+    def _encoded_scores(self, module, X, tasks, encoded, rows, device) -> dict[str, float]:
+        outputs = self._forward_numpy(module, X, tasks, device)
+        thresholds = self._task_thresholds(tasks)
+        scores = {}
+        for t in tasks:
+            enc = encoded[t.name]
+            target, labelled = enc.target[rows], enc.labelled[rows]
+            scores[t.name] = _default_score(
+                t, target, labelled, outputs[t.name], thresholds.get(t.name, 0.5), None
+            )
+        return scores
+
+    def _outputs(self, X) -> dict[str, np.ndarray]:
+        check_is_fitted(self, "module_")
+        X = prepare_features(self._validate_X(X, reset=False))
+        return self._forward_numpy(self.module_, X, list(self.tasks_.values()), self.device_)
+
+    def predict(self, X):
+        """Predict every task, in the label space and layout of the Y used in fit.
+
+        Returns
+        -------
+        Y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks), DataFrame or dict
+            Same layout as the fitted Y: a DataFrame for a DataFrame (same
+            columns), a dict for a dict. Multilabel cells are tuples of labels.
+        """
+        outputs = self._outputs(X)
+        tasks = list(self.tasks_.values())
+        thresholds = self._task_thresholds(tasks)
+        decoded = {
+            t.name: decode_predictions(t, outputs[t.name], thresholds.get(t.name, 0.5))
+            for t in tasks
+        }
+        return assemble(self._layout, tasks, decoded)
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Mean over tasks of each task's default metric, on its labelled rows.
+
+        The default metrics: accuracy (binary, multiclass), macro-F1 over the
+        labels present in truth or prediction (multilabel), R^2 (continuous).
+        Labels never seen in fit raise a ValueError.
+        """
+        outputs = self._outputs(X)
+        tasks = list(self.tasks_.values())
+        raw = columns_for(self._layout, tasks, y)
+        n_rows = {len(c) for c in raw.values()}.pop()
+        n = next(iter(outputs.values())).shape[0]
+        if n_rows != n:
+            raise ValueError(f"X has {n} samples but Y has {n_rows} rows; they must match.")
+        sw = None
+        if sample_weight is not None:
+            sw = np.asarray(sample_weight, dtype=np.float64)
+        thresholds = self._task_thresholds(tasks)
+        scores = []
+        for j, t in enumerate(tasks):
+            enc = encode_task(t, raw[t.name], check_unseen=True)
+            if not enc.labelled.any():
+                continue
+            w = None if sw is None else (sw[:, j] if sw.ndim == 2 else sw)
+            scores.append(
+                _default_score(
+                    t, enc.target, enc.labelled, outputs[t.name], thresholds.get(t.name, 0.5), w
+                )
+            )
+        if not scores:
+            raise ValueError("Y has no labelled row for any task; nothing to score.")
+        return float(np.mean(scores))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.required = True
+        tags.target_tags.single_output = True
+        tags.target_tags.multi_output = True
+        return tags
+
+
+def _rng_devices(device: torch.device) -> list:
+    if device.type == "cuda":
+        return [device.index if device.index is not None else torch.cuda.current_device()]
+    return []
+
+
+def _default_score(task: Task, target, labelled, output, threshold, sample_weight) -> float:
+    """A task's default metric on encoded targets (NaN when no row is labelled)."""
+    if not labelled.any():
+        return float("nan")
+    sw = None if sample_weight is None else sample_weight[labelled]
+    if task.is_classification:
+        return float(
+            accuracy_score(target[labelled], output[labelled].argmax(axis=1), sample_weight=sw)
+        )
+    if task.type == "multilabel":
+        truth = target[labelled] > 0.5
+        pred = output[labelled] >= np.asarray(threshold)
+        keep = truth.any(axis=0) | pred.any(axis=0)
+        if not keep.any():
+            return 1.0  # nothing true and nothing predicted: all correct
+        return float(
+            f1_score(
+                truth[:, keep], pred[:, keep], average="macro", zero_division=0, sample_weight=sw
+            )
+        )
+    return float(r2_score(target[labelled], output[labelled], sample_weight=sw))

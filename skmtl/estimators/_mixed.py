@@ -1,0 +1,54 @@
+"""MultiTaskEstimator: any mix of task types in one model."""
+
+from __future__ import annotations
+
+from ..base import PARAMS_DOC
+from ._mixins import ClassificationBase
+
+__all__ = ["MultiTaskEstimator"]
+
+
+class MultiTaskEstimator(ClassificationBase):
+    __doc__ = """Multi-task model for any mix of task types in one model.
+
+    Binary, multiclass, multilabel and continuous tasks share one trunk; each
+    gets the head and loss of its type. Types are inferred per task with
+    :func:`sklearn.utils.multiclass.type_of_target` (a column of label lists
+    is multilabel, a float column is continuous) and can be set with
+    ``tasks``. ``predict_proba`` exists only when every task is a
+    classification task; ``score`` is the mean of each task's default
+    metric (accuracy, multilabel macro-F1, R^2).
+
+    Parameters
+    ----------
+{params}
+    See Also
+    --------
+    MultiTaskClassifier : Classification tasks only.
+    MultiTaskRegressor : Continuous tasks only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skmtl import MultiTaskEstimator
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(300, 4))
+    >>> Y = pd.DataFrame({
+    ...     "sentiment": np.where(X[:, 0] > 0, "pos", "neg"),
+    ...     "topics": [tuple(t for t, on in zip("ab", row) if on) for row in X[:, 1:3] > 0],
+    ...     "intensity": X[:, 3] * 2.0,
+    ... })
+    >>> Y.loc[::3, "intensity"] = np.nan  # labels may be missing per task
+    >>> model = MultiTaskEstimator(max_epochs=40, random_state=0).fit(X, Y)
+    >>> {name: t.type for name, t in model.tasks_.items()}
+    {'sentiment': 'binary', 'topics': 'multilabel', 'intensity': 'continuous'}
+    >>> list(model.predict(X[:2]).columns)
+    ['sentiment', 'topics', 'intensity']
+    """.replace(
+        "{params}",
+        PARAMS_DOC["shared"]
+        + PARAMS_DOC["classification"]
+        + PARAMS_DOC["training"]
+        + PARAMS_DOC["attributes"],
+    )

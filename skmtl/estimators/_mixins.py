@@ -1,0 +1,105 @@
+"""Methods shared by the estimators that have classification tasks."""
+
+from __future__ import annotations
+
+from sklearn.utils import ClassifierTags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from ..base import BaseMultiTaskEstimator
+
+
+def _all_tasks_classify(estimator) -> bool:
+    check_is_fitted(estimator, "module_")
+    if any(t.type == "continuous" for t in estimator.tasks_.values()):
+        raise AttributeError(
+            "predict_proba is only available when every task is a classification task; "
+            "this model has continuous tasks."
+        )
+    return True
+
+
+class ClassificationBase(BaseMultiTaskEstimator):
+    """Adds ``threshold``, ``class_weight``, ``predict_proba`` and ``classes_``.
+
+    ``predict_proba`` and ``classes_`` follow
+    :class:`~sklearn.multioutput.MultiOutputClassifier`.
+    """
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(128,),
+        activation="relu",
+        dropout=0.0,
+        normalization=None,
+        head_hidden_layer_sizes=(),
+        tasks=None,
+        task_weights=None,
+        weighting=None,
+        threshold=0.5,
+        class_weight=None,
+        learning_rate=1e-3,
+        weight_decay=1e-4,
+        batch_size=128,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        device="cpu",
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            normalization=normalization,
+            head_hidden_layer_sizes=head_hidden_layer_sizes,
+            tasks=tasks,
+            task_weights=task_weights,
+            weighting=weighting,
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            max_epochs=max_epochs,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            device=device,
+        )
+        self.threshold = threshold
+        self.class_weight = class_weight
+
+    @available_if(_all_tasks_classify)
+    def predict_proba(self, X):
+        """Class probabilities of each task.
+
+        Returns
+        -------
+        proba : ndarray or list of ndarray
+            One array per task, in ``tasks_`` order: (n_samples, n_classes)
+            for binary/multiclass tasks, (n_samples, n_labels) of independent
+            label probabilities for multilabel tasks. A single array when Y
+            was 1-D.
+        """
+        outputs = self._outputs(X)
+        probas = [outputs[name] for name in self.tasks_]
+        return probas[0] if self._layout.kind == "1d" else probas
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if tags.classifier_tags is None:  # the mixed estimator is no ClassifierMixin
+            tags.classifier_tags = ClassifierTags()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    def _set_classes(self, tasks, layout) -> None:
+        classes = [t.classes for t in tasks]
+        self.classes_ = classes[0] if layout.kind == "1d" else classes

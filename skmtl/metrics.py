@@ -1,0 +1,856 @@
+"""Per-task metrics, reports and scorers for multi-task targets.
+
+A multi-task target ``Y`` is one of
+
+* a 2-D :class:`numpy.ndarray` of shape ``(n_samples, n_tasks)``; task names
+  are the column indices as strings (``"0"``, ``"1"``, ...),
+* a :class:`pandas.DataFrame`; task name is ``str(column_label)``,
+* a ``dict`` ``{task_name: 1-D or 2-D array}``.
+
+Missing labels (``NaN``, ``None``, ``pd.NA``) are data: a missing ``y_true``
+cell is skipped by that task's metric only. Predictions are never missing.
+
+Task types are ``"binary"``, ``"multiclass"``, ``"multilabel"`` (each cell is
+a list / tuple / set of labels, an empty one meaning "no label applies") and
+``"continuous"`` (a float cell, or a 2-D float block for a dict value).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.stats import pearsonr
+from sklearn.metrics import accuracy_score, f1_score, make_scorer, r2_score
+from sklearn.preprocessing import MultiLabelBinarizer
+from sklearn.utils.multiclass import type_of_target
+
+from skmtl.utils import is_missing, missing_mask
+
+__all__ = [
+    "DEFAULT_METRICS",
+    "METRICS",
+    "REPORT_METRICS",
+    "TASK_TYPES",
+    "default_metric",
+    "infer_task_type",
+    "make_task_scorer",
+    "multitask_scorers",
+    "task_report",
+    "task_score",
+    "task_scores",
+    "tune_thresholds",
+]
+
+TASK_TYPES: tuple[str, ...] = ("binary", "multiclass", "multilabel", "continuous")
+
+#: Every metric name understood by :func:`task_score`, in report column order.
+METRICS: tuple[str, ...] = ("accuracy", "f1_samples", "f1_macro", "f1_micro", "r2", "pearson")
+
+#: The metric used for a task when none is requested.
+DEFAULT_METRICS: dict[str, str] = {
+    "binary": "accuracy",
+    "multiclass": "accuracy",
+    "multilabel": "f1_macro",
+    "continuous": "r2",
+}
+
+#: The metrics shown by :func:`task_report` when none are requested.
+REPORT_METRICS: dict[str, tuple[str, ...]] = {
+    "binary": ("accuracy", "f1_macro", "f1_micro"),
+    "multiclass": ("accuracy", "f1_macro", "f1_micro"),
+    "multilabel": ("f1_samples", "f1_macro", "f1_micro"),
+    "continuous": ("r2", "pearson"),
+}
+
+# Which metric applies to which task type. ``accuracy`` on a multilabel task
+# is sklearn's subset accuracy (exact match of the whole label set).
+_VALID_TYPES: dict[str, frozenset[str]] = {
+    "accuracy": frozenset({"binary", "multiclass", "multilabel"}),
+    "f1_macro": frozenset({"binary", "multiclass", "multilabel"}),
+    "f1_micro": frozenset({"binary", "multiclass", "multilabel"}),
+    "f1_samples": frozenset({"multilabel"}),
+    "r2": frozenset({"continuous"}),
+    "pearson": frozenset({"continuous"}),
+}
+
+_LABEL_SET = (list, tuple, set, frozenset)
+
+MetricSpec = str | Sequence[str] | Mapping[str, str | Sequence[str]] | None
+
+
+# --------------------------------------------------------------------------
+# small helpers
+# --------------------------------------------------------------------------
+
+
+def _check_metric(metric: str) -> str:
+    if not isinstance(metric, str) or metric not in _VALID_TYPES:
+        raise ValueError(f"Unknown metric {metric!r}; expected one of {list(METRICS)}.")
+    return metric
+
+
+def _check_task_type(task_type: str) -> str:
+    if task_type not in TASK_TYPES:
+        raise ValueError(f"Unknown task type {task_type!r}; expected one of {list(TASK_TYPES)}.")
+    return task_type
+
+
+def _is_label_set(cell: object) -> bool:
+    return isinstance(cell, _LABEL_SET) or (isinstance(cell, np.ndarray) and cell.ndim == 1)
+
+
+def _as_array(column: Any) -> np.ndarray:
+    """One task's column as an array; multilabel cells stay whole objects."""
+    if hasattr(column, "to_numpy"):  # pandas Series / DataFrame
+        numpy_dtype = isinstance(getattr(column, "dtype", None), np.dtype)
+        return column.to_numpy() if numpy_dtype else column.to_numpy(dtype=object)
+    if isinstance(column, np.ndarray):
+        return column
+    cells = list(column)
+    arr = np.empty(len(cells), dtype=object)
+    for i, cell in enumerate(cells):  # element-wise: keeps equal-length tuples whole
+        arr[i] = cell
+    return arr
+
+
+def _densify(values: np.ndarray) -> np.ndarray:
+    """Give an object array of scalar labels a proper dtype when it is uniform."""
+    if values.dtype != object or values.ndim != 1 or values.size == 0:
+        return values
+    items = values.tolist()
+    if all(isinstance(v, str) for v in items):
+        return np.array(items, dtype=str)
+    if all(isinstance(v, (numbers.Number, np.bool_)) for v in items):
+        return np.array(items)
+    return values
+
+
+def _is_noninteger_float(values: np.ndarray) -> bool:
+    values = _densify(values)
+    if values.dtype.kind not in "fc" or values.size == 0:
+        return False
+    finite = values[np.isfinite(values)]
+    return bool(np.any(finite != np.round(finite)))
+
+
+# --------------------------------------------------------------------------
+# task types
+# --------------------------------------------------------------------------
+
+
+def infer_task_type(y: Any) -> str:
+    """Guess the task type of one task's target column.
+
+    A column whose non-missing cells include a list / tuple / set (or 1-D
+    array) is ``"multilabel"``; a float column with non-integral values is
+    ``"continuous"``; otherwise :func:`sklearn.utils.multiclass.type_of_target`
+    on the non-missing cells decides between ``"binary"`` and
+    ``"multiclass"``. A 2-D array is ``"multilabel"`` when it is a 0/1
+    indicator matrix and ``"continuous"`` otherwise.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        One task's targets; missing cells are ignored.
+
+    Returns
+    -------
+    task_type : str
+        One of ``"binary"``, ``"multiclass"``, ``"multilabel"``,
+        ``"continuous"``.
+
+    Raises
+    ------
+    ValueError
+        If every cell is missing, or the type cannot be recognised.
+
+    Examples
+    --------
+    >>> from skmtl.metrics import infer_task_type
+    >>> infer_task_type([1.0, float("nan"), 0.0])
+    'binary'
+    >>> infer_task_type(["a", "b", None, "c"])
+    'multiclass'
+    >>> infer_task_type([("a",), (), None])
+    'multilabel'
+    >>> infer_task_type([0.5, 1.25, None])
+    'continuous'
+    """
+    arr = _as_array(y)
+    mask = missing_mask(arr)
+    if mask.all():
+        raise ValueError("Every y_true cell is missing: there is nothing to score.")
+    kept = arr[~mask]
+    if kept.ndim == 2:
+        kind = type_of_target(kept)
+        if kind == "multilabel-indicator":
+            return "multilabel"
+        if kept.dtype.kind in "fciub":
+            return "continuous"
+        raise ValueError(f"Cannot infer the task type of a 2-D target of type {kind!r}.")
+    if kept.dtype == object and any(_is_label_set(c) for c in kept):
+        return "multilabel"
+    if _is_noninteger_float(kept):
+        return "continuous"
+    kind = type_of_target(_densify(kept))
+    if kind in ("binary", "multiclass", "continuous"):
+        return kind
+    raise ValueError(f"Cannot infer the task type of a target of type {kind!r}.")
+
+
+def _infer_pair(y_true: Any, y_pred: Any) -> str:
+    """Infer from y_true; integral floats with non-integral predictions are continuous."""
+    task_type = infer_task_type(y_true)
+    if task_type in ("binary", "multiclass"):
+        pred = _as_array(y_pred)
+        if pred.ndim == 1 and _is_noninteger_float(pred):
+            true = _densify(_as_array(y_true)[~missing_mask(y_true)])
+            if true.dtype.kind in "fiub":
+                return "continuous"
+    return task_type
+
+
+def default_metric(task_type: str) -> str:
+    """Return the default metric name for a task type.
+
+    Parameters
+    ----------
+    task_type : str
+        One of ``"binary"``, ``"multiclass"``, ``"multilabel"``,
+        ``"continuous"``.
+
+    Returns
+    -------
+    metric : str
+        The entry of :data:`DEFAULT_METRICS` for ``task_type``.
+
+    Examples
+    --------
+    >>> from skmtl.metrics import default_metric
+    >>> default_metric("multilabel"), default_metric("continuous")
+    ('f1_macro', 'r2')
+    """
+    return DEFAULT_METRICS[_check_task_type(task_type)]
+
+
+# --------------------------------------------------------------------------
+# one task
+# --------------------------------------------------------------------------
+
+
+def _binarize(true_cells: np.ndarray, pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Indicator matrices for multilabel cells, on the union of seen labels."""
+    pred_arr = _as_array(pred)
+    if true_cells.ndim == 2 or pred_arr.ndim == 2:
+        if true_cells.ndim != 2 or pred_arr.ndim != 2 or true_cells.shape != pred_arr.shape:
+            raise ValueError(
+                "Multilabel y_true and y_pred must both be label collections or both be "
+                "indicator matrices of the same shape."
+            )
+        return np.asarray(true_cells, dtype=int), np.asarray(pred_arr, dtype=int)
+    true_list = list(true_cells)  # missing rows were already dropped
+    pred_list = [() if is_missing(c) else c for c in pred_arr]
+    labels = list(
+        dict.fromkeys(label for cells in (true_list, pred_list) for cell in cells for label in cell)
+    )
+    mlb = MultiLabelBinarizer(classes=labels).fit([labels])
+    return mlb.transform(true_list), mlb.transform(pred_list)
+
+
+def _pearson(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    if y_true.ndim == 1:
+        return float(pearsonr(y_true, y_pred).statistic)
+    return float(
+        np.mean([pearsonr(y_true[:, j], y_pred[:, j]).statistic for j in range(y_true.shape[1])])
+    )
+
+
+def task_score(y_true: Any, y_pred: Any, metric: str, task_type: str | None = None) -> float:
+    """Score one task's predictions, skipping rows whose label is missing.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True targets of one task. ``NaN`` / ``None`` / ``pd.NA`` cells are
+        missing and their rows are skipped. Multilabel cells are label
+        collections; a 2-D float block is a multi-output continuous task.
+    y_pred : array-like of the same length
+        Predictions (never missing).
+    metric : {"accuracy", "f1_macro", "f1_micro", "f1_samples", "r2", "pearson"}
+        ``f1_*`` use ``zero_division=0``; ``f1_samples`` is multilabel only;
+        ``accuracy`` on a multilabel task is subset accuracy; ``r2`` and
+        ``pearson`` are continuous only and average over the columns of a
+        2-D block.
+    task_type : str, default=None
+        ``"binary"``, ``"multiclass"``, ``"multilabel"`` or ``"continuous"``.
+        ``None`` infers it with :func:`infer_task_type` on ``y_true``; an
+        integral float ``y_true`` whose ``y_pred`` has non-integral floats is
+        taken as continuous.
+
+    Returns
+    -------
+    score : float
+        Greater is better.
+
+    Raises
+    ------
+    ValueError
+        If the metric does not apply to the task type, or every ``y_true``
+        cell is missing.
+
+    Examples
+    --------
+    >>> from skmtl.metrics import task_score
+    >>> task_score([1, None, 0, 1], [1, 0, 1, 1], "accuracy")
+    0.6666666666666666
+    >>> task_score([("a", "b"), None, ()], [("b", "a"), ("a",), ("a",)], "f1_samples")
+    0.5
+    >>> task_score([1.0, 2.0, float("nan"), 3.0], [1.5, 2.0, 9.0, 3.5], "r2")
+    0.75
+    """
+    _check_metric(metric)
+    true_arr = _as_array(y_true)
+    pred_arr = _as_array(y_pred)
+    if len(true_arr) != len(pred_arr):
+        raise ValueError(
+            f"y_true and y_pred have different lengths: {len(true_arr)} != {len(pred_arr)}."
+        )
+    mask = missing_mask(true_arr)
+    if mask.all():
+        raise ValueError("Every y_true cell is missing: there is nothing to score.")
+    if task_type is None:
+        task_type = _infer_pair(true_arr, pred_arr)
+    _check_task_type(task_type)
+    if task_type not in _VALID_TYPES[metric]:
+        valid = [m for m in METRICS if task_type in _VALID_TYPES[m]]
+        raise ValueError(
+            f"Metric {metric!r} does not apply to a {task_type!r} task; use one of {valid}."
+        )
+    keep = ~mask
+    true_kept, pred_kept = true_arr[keep], pred_arr[keep]
+
+    if task_type == "continuous":
+        yt = np.asarray(_densify(true_kept), dtype=float)
+        yp = np.asarray(_densify(pred_kept), dtype=float)
+        if metric == "r2":
+            return float(r2_score(yt, yp))
+        return _pearson(yt, yp)
+
+    if task_type == "multilabel":
+        yt, yp = _binarize(true_kept, pred_kept)
+    else:
+        yt, yp = _densify(true_kept), _densify(pred_kept)
+    if metric == "accuracy":
+        return float(accuracy_score(yt, yp))
+    average = metric.removeprefix("f1_")
+    return float(f1_score(yt, yp, average=average, zero_division=0))
+
+
+# --------------------------------------------------------------------------
+# whole multi-task targets
+# --------------------------------------------------------------------------
+
+
+def _split_tasks(Y: Any) -> dict[str, Any]:
+    """``{task_name: column}`` for an ndarray, DataFrame or dict target."""
+    if isinstance(Y, Mapping):
+        tasks = {str(k): v for k, v in Y.items()}
+        if len(tasks) != len(Y):
+            raise ValueError("Task names must be distinct once converted to str.")
+        return tasks
+    if hasattr(Y, "columns") and hasattr(Y, "iloc"):  # pandas DataFrame
+        names = [str(c) for c in Y.columns]
+        if len(set(names)) != len(names):
+            raise ValueError("DataFrame column labels must be distinct once converted to str.")
+        return {name: Y.iloc[:, j] for j, name in enumerate(names)}
+    if isinstance(Y, np.ndarray):
+        if Y.ndim == 1:
+            return {"0": Y}
+        if Y.ndim == 2:
+            return {str(j): Y[:, j] for j in range(Y.shape[1])}
+    raise TypeError(
+        "Y must be a 2-D numpy array, a pandas DataFrame or a dict {task: array}; "
+        f"got {type(Y).__name__}."
+    )
+
+
+def _width(column: Any) -> int:
+    arr = _as_array(column)
+    return arr.shape[1] if arr.ndim == 2 else 1
+
+
+def _unknown_task(task: str, names: Sequence[str]) -> ValueError:
+    return ValueError(f"Unknown task {task!r}; known tasks are {list(names)}.")
+
+
+def _task_column(Y: Any, task: str) -> Any:
+    tasks = _split_tasks(Y)
+    if task not in tasks:
+        raise _unknown_task(task, list(tasks))
+    return tasks[task]
+
+
+def _pred_column(Y_pred: Any, task: str, true_tasks: Mapping[str, Any]) -> Any:
+    """The predictions of ``task``.
+
+    Looked up by name in a DataFrame / dict. In an ndarray, by the task's
+    position among ``true_tasks`` (blocks of a dict target take as many
+    columns as they have), so an ndarray prediction also matches a DataFrame
+    or dict ``y_true`` -- what sklearn's multi-output estimators return.
+    """
+    if task not in true_tasks:
+        raise _unknown_task(task, list(true_tasks))
+    if isinstance(Y_pred, np.ndarray):
+        widths = [_width(col) for col in true_tasks.values()]
+        total = sum(widths)
+        n_cols = Y_pred.shape[1] if Y_pred.ndim == 2 else 1
+        if n_cols != total:
+            raise ValueError(
+                f"y_pred has {n_cols} column(s) but the tasks {list(true_tasks)} need {total}."
+            )
+        if Y_pred.ndim == 1:
+            return Y_pred
+        position = list(true_tasks).index(task)
+        start = sum(widths[:position])
+        block = Y_pred[:, start : start + widths[position]]
+        return block if _width(true_tasks[task]) > 1 else block[:, 0]
+    pred_tasks = _split_tasks(Y_pred)
+    if task not in pred_tasks:
+        raise ValueError(
+            f"Task {task!r} is missing from y_pred, which has tasks {list(pred_tasks)}."
+        )
+    return pred_tasks[task]
+
+
+def _as_metric_list(spec: str | Sequence[str]) -> list[str]:
+    metrics = [spec] if isinstance(spec, str) else list(spec)
+    if not metrics:
+        raise ValueError("An empty list of metrics was given.")
+    return [_check_metric(m) for m in metrics]
+
+
+def _check_task_names(mapping: Mapping, names: Sequence[str], what: str) -> dict[str, Any]:
+    out = {str(k): v for k, v in mapping.items()}
+    unknown = [k for k in out if k not in names]
+    if unknown:
+        raise ValueError(
+            f"Unknown task name(s) {unknown} in {what}; known tasks are {list(names)}."
+        )
+    return out
+
+
+def _resolve_metrics(
+    metrics: MetricSpec,
+    types: Mapping[str, str],
+    defaults: Callable[[str], Sequence[str]],
+) -> dict[str, list[str]]:
+    names = list(types)
+    if metrics is None:
+        return {n: list(defaults(types[n])) for n in names}
+    if isinstance(metrics, Mapping):
+        spec = _check_task_names(metrics, names, "metrics")
+        return {
+            n: _as_metric_list(spec[n]) if n in spec else list(defaults(types[n])) for n in names
+        }
+    requested = _as_metric_list(metrics)
+    resolved = {n: [m for m in requested if types[n] in _VALID_TYPES[m]] for n in names}
+    used = {m for ms in resolved.values() for m in ms}
+    unused = [m for m in requested if m not in used]
+    if unused:
+        raise ValueError(
+            f"Metric(s) {unused} apply to none of the tasks, whose types are {dict(types)}."
+        )
+    return resolved
+
+
+def _prepare(
+    Y_true: Any, Y_pred: Any, task_types: Mapping[str, str] | None
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    true_tasks = _split_tasks(Y_true)
+    pred_tasks = {n: _pred_column(Y_pred, n, true_tasks) for n in true_tasks}
+    given = _check_task_names(task_types or {}, list(true_tasks), "task_types")
+    types = {}
+    for name in true_tasks:
+        try:
+            types[name] = (
+                _check_task_type(given[name])
+                if name in given
+                else _infer_pair(true_tasks[name], pred_tasks[name])
+            )
+        except ValueError as exc:
+            raise ValueError(f"Task {name!r}: {exc}") from exc
+    return true_tasks, pred_tasks, types
+
+
+def _score_all(
+    true_tasks: Mapping[str, Any],
+    pred_tasks: Mapping[str, Any],
+    types: Mapping[str, str],
+    chosen: Mapping[str, Sequence[str]],
+) -> dict[str, dict[str, float]]:
+    scores: dict[str, dict[str, float]] = {}
+    for name, metric_names in chosen.items():
+        scores[name] = {}
+        for metric in metric_names:
+            try:
+                scores[name][metric] = task_score(
+                    true_tasks[name], pred_tasks[name], metric, task_type=types[name]
+                )
+            except ValueError as exc:
+                raise ValueError(f"Task {name!r}: {exc}") from exc
+    return scores
+
+
+def task_scores(
+    Y_true: Any,
+    Y_pred: Any,
+    metrics: MetricSpec = None,
+    *,
+    task_types: Mapping[str, str] | None = None,
+) -> dict[str, dict[str, float]]:
+    """Score every task of a multi-task target.
+
+    Parameters
+    ----------
+    Y_true : ndarray of shape (n_samples, n_tasks), DataFrame or dict
+        True targets; missing cells are skipped task by task.
+    Y_pred : same layout as ``Y_true``
+        Predictions. An ndarray is also accepted for a DataFrame or dict
+        ``Y_true`` (tasks matched by position), as returned by sklearn's
+        multi-output estimators.
+    metrics : None, str, list of str or dict, default=None
+        ``None``: the task type's default (:data:`DEFAULT_METRICS`). A str or
+        list: applied to every task it is valid for (a metric valid for no
+        task is an error). A dict ``{task: str or list}``: those metrics for
+        those tasks, the default for unlisted tasks.
+    task_types : dict, default=None
+        ``{task: task_type}`` overriding the inferred types.
+
+    Returns
+    -------
+    scores : dict
+        ``{task: {metric: score}}``, tasks in ``Y_true`` order.
+
+    Raises
+    ------
+    ValueError
+        For a task name in ``metrics`` or ``task_types`` that is not in
+        ``Y_true`` (the message lists the known tasks), a metric that does
+        not fit a task, or a task whose labels are all missing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import task_scores
+    >>> Y_true = {"sentiment": ["pos", "neg", None], "rating": [1.5, np.nan, 3.0]}
+    >>> Y_pred = {"sentiment": ["pos", "pos", "neg"], "rating": [1.0, 2.0, 3.5]}
+    >>> task_scores(Y_true, Y_pred)
+    {'sentiment': {'accuracy': 0.5}, 'rating': {'r2': 0.5555555555555556}}
+    >>> task_scores(Y_true, Y_pred, metrics={"sentiment": ["f1_macro"]})["sentiment"]
+    {'f1_macro': 0.3333333333333333}
+    """
+    true_tasks, pred_tasks, types = _prepare(Y_true, Y_pred, task_types)
+    chosen = _resolve_metrics(metrics, types, lambda t: [default_metric(t)])
+    return _score_all(true_tasks, pred_tasks, types, chosen)
+
+
+def task_report(
+    Y_true: Any,
+    Y_pred: Any,
+    metrics: MetricSpec = None,
+    digits: int = 3,
+    output_dict: bool = False,
+    *,
+    task_types: Mapping[str, str] | None = None,
+) -> str | dict[str, dict[str, Any]]:
+    """Build a text report of per-task scores, like ``classification_report``.
+
+    One row per task: its name, type, ``n_labelled`` (rows whose label is
+    not missing) and its metrics; a metric that does not apply is shown
+    as ``-``.
+
+    Parameters
+    ----------
+    Y_true : ndarray of shape (n_samples, n_tasks), DataFrame or dict
+        True targets.
+    Y_pred : same layout as ``Y_true``
+        Predictions.
+    metrics : None, str, list of str or dict, default=None
+        As in :func:`task_scores`, except that the defaults are those of
+        :data:`REPORT_METRICS`: accuracy, f1_macro and f1_micro for
+        classification; f1_samples, f1_macro and f1_micro for multilabel; r2
+        and pearson for continuous tasks.
+    digits : int, default=3
+        Digits after the decimal point in the text table.
+    output_dict : bool, default=False
+        Return ``{task: {"type": str, "n_labelled": int, metric: float, ...}}``
+        instead of text.
+    task_types : dict, default=None
+        ``{task: task_type}`` overriding the inferred types.
+
+    Returns
+    -------
+    report : str or dict
+        The text table, or the nested dict when ``output_dict=True``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skmtl.metrics import task_report
+    >>> Y_true = pd.DataFrame({"spam": [1, 0, 1, None], "tags": [("a",), (), ("a", "b"), None]})
+    >>> Y_pred = pd.DataFrame({"spam": [1, 0, 0, 1], "tags": [("a",), (), ("a",), ("b",)]})
+    >>> print(task_report(Y_true, Y_pred, digits=2))
+    task        type  n_labelled  accuracy  f1_samples  f1_macro  f1_micro
+    spam      binary           3      0.67           -      0.67      0.67
+    tags  multilabel           3         -        0.56      0.50      0.80
+    >>> task_report(Y_true, Y_pred, metrics="accuracy", output_dict=True)["tags"]
+    {'type': 'multilabel', 'n_labelled': 3, 'accuracy': 0.6666666666666666}
+    """
+    true_tasks, pred_tasks, types = _prepare(Y_true, Y_pred, task_types)
+    chosen = _resolve_metrics(metrics, types, lambda t: REPORT_METRICS[_check_task_type(t)])
+    scores = _score_all(true_tasks, pred_tasks, types, chosen)
+    report: dict[str, dict[str, Any]] = {
+        name: {
+            "type": types[name],
+            "n_labelled": int((~missing_mask(_as_array(true_tasks[name]))).sum()),
+            **scores[name],
+        }
+        for name in true_tasks
+    }
+    if output_dict:
+        return report
+
+    used = {m for ms in chosen.values() for m in ms}
+    columns = [m for m in METRICS if m in used]
+    header = ["task", "type", "n_labelled", *columns]
+    rows = [
+        [
+            name,
+            row["type"],
+            str(row["n_labelled"]),
+            *(f"{row[m]:.{digits}f}" if m in row else "-" for m in columns),
+        ]
+        for name, row in report.items()
+    ]
+    widths = [max(len(r[j]) for r in [header, *rows]) for j in range(len(header))]
+    lines = []
+    for r in [header, *rows]:
+        cells = [r[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------
+# scorers
+# --------------------------------------------------------------------------
+
+
+def _score_task(
+    y_true: Any, y_pred: Any, task: str, metric: str, task_type: str | None = None
+) -> float:
+    """Score function behind :func:`make_task_scorer`: one task of a whole Y."""
+    true_tasks = _split_tasks(y_true)
+    if task not in true_tasks:
+        raise _unknown_task(task, list(true_tasks))
+    return task_score(
+        true_tasks[task], _pred_column(y_pred, task, true_tasks), metric, task_type=task_type
+    )
+
+
+def _mean_task_score(y_true: Any, y_pred: Any, pairs: tuple[tuple[str, str], ...]) -> float:
+    """Score function behind the ``"mean"`` scorer: average over (task, metric)."""
+    return float(np.mean([_score_task(y_true, y_pred, task, metric) for task, metric in pairs]))
+
+
+def make_task_scorer(task: str, metric: str, task_type: str | None = None) -> Callable:
+    """Make a scorer of one task's metric for sklearn model selection.
+
+    Built with :func:`sklearn.metrics.make_scorer` and
+    ``response_method="predict"``, so that sklearn's multi-metric scoring
+    calls ``predict`` once and shares it among all such scorers.
+
+    Parameters
+    ----------
+    task : str
+        Task name: a DataFrame column (matched on ``str(label)``), a dict
+        key, or a column index of an ndarray target (``"0"``, ``"1"``, ...).
+    metric : str
+        A metric of :func:`task_score`. Greater is better.
+    task_type : str, default=None
+        Fixes the task type instead of inferring it on each split.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, Y)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from skmtl.metrics import make_task_scorer
+    >>> X = np.zeros((4, 1))
+    >>> Y = np.array([[0, 1], [0, 1], [1, 1], [0, 0]])
+    >>> model = DummyClassifier(strategy="most_frequent").fit(X, Y)
+    >>> make_task_scorer("1", "accuracy")(model, X, Y)
+    0.75
+    """
+    if task_type is not None:
+        _check_task_type(task_type)
+    return make_scorer(
+        _score_task,
+        response_method="predict",
+        task=str(task),
+        metric=_check_metric(metric),
+        task_type=task_type,
+    )
+
+
+def multitask_scorers(metrics: Mapping[str, str | Sequence[str]]) -> dict[str, Callable]:
+    """Make a scoring dict for multi-metric ``GridSearchCV`` / ``cross_validate``.
+
+    Parameters
+    ----------
+    metrics : dict
+        ``{task: metric or list of metrics}``.
+
+    Returns
+    -------
+    scorers : dict
+        ``"<task>_<metric>"`` -> scorer for each pair, and ``"mean"`` -> the
+        unweighted mean of all those scores (use it as ``refit="mean"``). All
+        scorers share one cached ``predict`` call per evaluation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.multioutput import MultiOutputClassifier
+    >>> from skmtl.metrics import multitask_scorers
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> Y = np.column_stack([X[:, 0] > 0, X[:, 1] + X[:, 2] > 0]).astype(int)
+    >>> scoring = multitask_scorers({"0": "accuracy", "1": ["accuracy", "f1_macro"]})
+    >>> sorted(scoring)
+    ['0_accuracy', '1_accuracy', '1_f1_macro', 'mean']
+    >>> search = GridSearchCV(MultiOutputClassifier(LogisticRegression()),
+    ...                       {"estimator__C": [0.01, 1.0]}, scoring=scoring, refit="mean")
+    >>> search.fit(X, Y).best_params_
+    {'estimator__C': 1.0}
+    """
+    if not isinstance(metrics, Mapping) or not metrics:
+        raise ValueError("metrics must be a non-empty dict {task: metric or list of metrics}.")
+    scorers: dict[str, Callable] = {}
+    pairs: list[tuple[str, str]] = []
+    for task, spec in metrics.items():
+        for metric in _as_metric_list(spec):
+            key = f"{task}_{metric}"
+            if key in scorers or key == "mean":
+                raise ValueError(f"Scorer name {key!r} is not unique.")
+            scorers[key] = make_task_scorer(str(task), metric)
+            pairs.append((str(task), metric))
+    scorers["mean"] = make_scorer(_mean_task_score, response_method="predict", pairs=tuple(pairs))
+    return scorers
+
+
+# --------------------------------------------------------------------------
+# multilabel thresholds
+# --------------------------------------------------------------------------
+
+
+def _indicator(
+    y_true: Any, labels: Sequence | None, n_labels: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indicator matrix of ``y_true`` and the mask of its non-missing rows."""
+    arr = _as_array(y_true)
+    keep = ~missing_mask(arr)
+    if arr.ndim == 2:
+        return np.asarray(arr, dtype=float), keep
+    if labels is None:
+        raise ValueError("labels must give the column order of proba when y_true holds label sets.")
+    labels = list(labels)
+    if len(labels) != n_labels:
+        raise ValueError(f"labels has {len(labels)} entries but proba has {n_labels} columns.")
+    cells = [cell if k else () for cell, k in zip(arr, keep, strict=True)]
+    unknown = {lab for cell in cells for lab in cell} - set(labels)
+    if unknown:
+        raise ValueError(f"y_true holds labels not in labels: {sorted(map(str, unknown))}.")
+    return MultiLabelBinarizer(classes=labels).fit([labels]).transform(cells), keep
+
+
+def tune_thresholds(
+    y_true: Any,
+    proba: Any,
+    labels: Sequence | None = None,
+    grid: Iterable[float] | None = None,
+) -> np.ndarray:
+    """Per-label decision thresholds maximising each label's F1.
+
+    For a multilabel task, label ``k`` is predicted when
+    ``proba[:, k] >= threshold[k]``. Each threshold is the grid value with
+    the best F1 of that label on the given (development) data; ties go to
+    the value closest to 0.5 (then the smaller one). A label without a
+    positive example gets 0.5. Rows whose ``y_true`` is missing are skipped.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_labels) or (n_samples,)
+        A 0/1 indicator matrix, or one label collection per row (then
+        ``labels`` gives the order of the columns of ``proba``).
+    proba : array-like of shape (n_samples, n_labels)
+        Scores of each label, e.g. predicted probabilities. A list of
+        ``(n_samples, 2)`` arrays (sklearn's multi-output ``predict_proba``)
+        is also accepted.
+    labels : sequence, default=None
+        Label of each column of ``proba``; needed for label collections.
+    grid : iterable of float, default=None
+        Candidate thresholds; ``np.linspace(0.05, 0.95, 19)`` by default.
+
+    Returns
+    -------
+    thresholds : ndarray of shape (n_labels,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import tune_thresholds
+    >>> y = [("a",), ("a", "b"), (), ("b",)]
+    >>> proba = np.array([[0.9, 0.1], [0.35, 0.8], [0.3, 0.2], [0.1, 0.7]])
+    >>> tune_thresholds(y, proba, labels=["a", "b"])
+    array([0.35, 0.5 ])
+    """
+    if isinstance(proba, list) and proba and all(np.ndim(p) == 2 for p in proba):
+        proba = np.column_stack([np.asarray(p)[:, -1] for p in proba])
+    proba = np.asarray(proba, dtype=float)
+    if proba.ndim != 2:
+        raise ValueError(f"proba must be 2-D (n_samples, n_labels); got shape {proba.shape}.")
+    # The default grid is rounded so that 0.35 is exactly the float 0.35.
+    default = np.round(np.linspace(0.05, 0.95, 19), 2)
+    grid_arr = default if grid is None else np.asarray(list(grid), dtype=float)
+    if grid_arr.ndim != 1 or grid_arr.size == 0:
+        raise ValueError("grid must be a non-empty 1-D sequence of thresholds.")
+    Y, keep = _indicator(y_true, labels, proba.shape[1])
+    if Y.shape != proba.shape:
+        raise ValueError(f"y_true has shape {Y.shape} but proba has shape {proba.shape}.")
+    Y, proba = np.asarray(Y[keep], dtype=bool), proba[keep]
+
+    # Candidate order for ties: closest to 0.5 first, then the smaller value.
+    order = np.lexsort((grid_arr, np.abs(grid_arr - 0.5)))
+    thresholds = np.full(proba.shape[1], 0.5)
+    for k in range(proba.shape[1]):
+        positives = Y[:, k]
+        if not positives.any():
+            continue
+        predicted = proba[:, k][:, None] >= grid_arr[order][None, :]
+        tp = (predicted & positives[:, None]).sum(axis=0)
+        fp = (predicted & ~positives[:, None]).sum(axis=0)
+        fn = positives.sum() - tp
+        f1 = 2 * tp / (2 * tp + fp + fn)
+        thresholds[k] = grid_arr[order][int(np.argmax(f1))]  # first max = tie rule
+    return thresholds

@@ -1,0 +1,61 @@
+"""The small base class of loss-weighting strategies.
+
+A strategy is a parameter object (grid-searchable as ``weighting__<param>``).
+The estimator never trains the object the user passed: ``fit`` clones it and
+calls :meth:`WeightingStrategy.init` on the clone. Trainable state goes in the
+``nn.Module`` that ``init`` returns; the estimator registers it on its network
+so it is optimised, moved between devices and pickled with the model.
+"""
+
+from __future__ import annotations
+
+import torch
+from sklearn.base import BaseEstimator
+from torch import nn
+
+__all__ = ["WeightingStrategy"]
+
+
+class WeightingStrategy(BaseEstimator):
+    """Combine per-task losses into the loss that is back-propagated.
+
+    Subclasses override :meth:`combine` (loss-based methods) or
+    :meth:`backward` (gradient-based methods, which need the per-task
+    gradients of the shared parameters).
+    """
+
+    def init(self, task_names: list[str]) -> nn.Module | None:
+        """Reset for a new fit over these tasks; return trainable state or None."""
+        self.task_names_ = list(task_names)
+        return None
+
+    def combine(
+        self,
+        losses: torch.Tensor,
+        present: torch.Tensor,
+        task_weights: torch.Tensor,
+        state: nn.Module | None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(total loss, effective weight of each task)``.
+
+        ``losses`` (n_tasks,) are the batch's mean task losses, 0 for a task
+        with no labelled row (``present`` False); ``task_weights`` are the
+        user's static weights.
+        """
+        raise NotImplementedError
+
+    def backward(
+        self,
+        losses: torch.Tensor,
+        present: torch.Tensor,
+        task_weights: torch.Tensor,
+        state: nn.Module | None,
+        network: nn.Module,
+    ) -> torch.Tensor:
+        """Back-propagate; return the weights used (detached)."""
+        total, weights = self.combine(losses, present, task_weights, state)
+        total.backward()
+        return weights.detach()
+
+    def end_epoch(self, epoch_task_losses) -> None:
+        """Hook for strategies that adapt between epochs (default: nothing)."""
