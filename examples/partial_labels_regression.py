@@ -18,7 +18,7 @@ test = load_emobank(split="test")
 targets = train.targets.copy()
 rng = np.random.RandomState(0)
 targets.loc[rng.rand(len(targets)) < 0.8, "D"] = np.nan
-print(targets.notna().sum().rename("labelled rows").to_string(), "\n")
+print("labelled rows per task:", targets.notna().sum().to_dict(), "\n")
 
 model = make_pipeline(
     TfidfVectorizer(sublinear_tf=True, min_df=2, ngram_range=(1, 2)),

@@ -241,7 +241,7 @@ def build_task(name: str, task_type: str, column: np.ndarray, columns: list) -> 
         classes = np.unique(values)
         if len(classes) < 2:
             raise ValueError(
-                f"Task {name!r} has only one class ({classes[0]!r}) in its labelled rows; "
+                f"Task {name!r} has only one class ({_scalar(classes[0])!r}) in its labelled rows; "
                 "a classification task needs at least 2 classes."
             )
         return Task(
@@ -326,7 +326,7 @@ def encode_task(task: Task, column: np.ndarray, *, check_unseen: bool = False) -
             bad = sorted({repr(_scalar(v)) for v in values[unseen]})
             raise ValueError(
                 f"Task {task.name!r}: labels {', '.join(bad[:5])} were never seen in fit "
-                f"(first at row {rows[np.argmax(unseen)]}); known classes: {list(task.classes)}."
+                f"(first at row {rows[np.argmax(unseen)]}); known classes: {task.classes.tolist()}."
             )
         target[labelled] = idx
         return EncodedTask(target, labelled)
@@ -349,7 +349,7 @@ def encode_task(task: Task, column: np.ndarray, *, check_unseen: bool = False) -
                     if check_unseen:
                         raise ValueError(
                             f"Task {task.name!r}, row {row}: label {label!r} was never seen in "
-                            f"fit; known labels: {list(task.classes)}."
+                            f"fit; known labels: {task.classes.tolist()}."
                         )
                     continue  # a label the model cannot predict adds no training signal
                 target[row, j] = 1.0
@@ -483,8 +483,14 @@ def _to_float_block(name: str, column: np.ndarray) -> np.ndarray:
 
 
 def columns_for(layout: TargetLayout, tasks: list[Task], Y) -> dict[str, np.ndarray]:
-    """Pull each fitted task's raw column out of a new Y (for ``score``)."""
-    _, columns = split_targets(Y)
+    """Pull each fitted task's raw column out of a new Y (for ``score``).
+
+    A model fitted on a 1-D y takes any 1-D y: a Series name is no task name
+    to match (``fit(X, y_series)`` then ``score(X, y_array)`` works).
+    """
+    new_layout, columns = split_targets(Y)
+    if layout.kind == "1d" and new_layout.kind == "1d":
+        return {tasks[0].name: next(iter(columns.values()))}
     out = {}
     for task in tasks:
         keys = [str(c) for c in task.columns]
@@ -523,6 +529,8 @@ def decode_predictions(task: Task, output: np.ndarray, threshold) -> np.ndarray:
 
 def assemble(layout: TargetLayout, tasks: list[Task], decoded: dict[str, np.ndarray]):
     """Put per-task predictions back into the layout Y was given in."""
+    if layout.kind == "1d":  # one task, whatever its (Series) name
+        return decoded[tasks[0].name]
     by_column: dict[str, np.ndarray] = {}
     for task in tasks:
         pred = decoded[task.name]
@@ -540,8 +548,6 @@ def assemble(layout: TargetLayout, tasks: list[Task], decoded: dict[str, np.ndar
         return pd.DataFrame(
             {c: v for c, v in zip(layout.columns, ordered, strict=False)}, columns=layout.columns
         )
-    if layout.kind == "1d":
-        return ordered[0]
     if all(v.dtype.kind in "biuf" for v in ordered):
         return np.column_stack(ordered)
     dtypes = {v.dtype for v in ordered}

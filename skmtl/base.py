@@ -124,8 +124,9 @@ PARAMS_DOC["attributes"] = """\
         Feature names, when X had string column names.
     history_ : History
         One dict per epoch: ``train_loss``, ``task_loss``, ``task_weight``
-        and, with early stopping, ``valid_score`` and ``task_valid_score``;
-        slice it as ``history_[:, "train_loss"]``.
+        (each task's mean effective weight over the batches where it had
+        labels) and, with early stopping, ``valid_score`` and
+        ``task_valid_score``; slice it as ``history_[:, "train_loss"]``.
     module_ : torch.nn.Module
         The trained :class:`~skmtl._network.MultiTaskNetwork`.
     optimizer_ : torch.optim.AdamW
@@ -408,12 +409,17 @@ class BaseMultiTaskEstimator(BaseEstimator):
             return dict.fromkeys((t.name for t in tasks), None)
         value = self.class_weight
         names = [t.name for t in tasks]
-        # {label: weight} for a single-task model (sklearn's convention).
+        # {label: weight} for a single-task model (sklearn's convention). A
+        # per-task entry is never a number, so {0: 5} is a label dict even
+        # when the only task is named "0".
         if (
             isinstance(value, Mapping)
             and len(tasks) == 1
             and value
-            and not all(str(k) in names or k == "*" for k in value)
+            and (
+                not all(str(k) in names or k == "*" for k in value)
+                or all(isinstance(v, numbers.Real) for v in value.values())
+            )
         ):
             value = {names[0]: value}
         saved, self.class_weight = self.class_weight, value
@@ -610,9 +616,11 @@ class BaseMultiTaskEstimator(BaseEstimator):
                     "epoch": epoch,
                     "train_loss": float(total_sum) / max(n_batches, 1),
                     "task_loss": {t: float(v) for t, v in zip(names, task_loss, strict=False)},
+                    # Mean weight over the batches where the task had labels (a
+                    # batch without any gives the task no loss, so no weight).
                     "task_weight": {
                         t: float(v)
-                        for t, v in zip(names, (weight_sum / max(n_batches, 1)).cpu(), strict=False)
+                        for t, v in zip(names, (weight_sum / seen.clamp(min=1)).cpu(), strict=False)
                     },
                 }
                 if X_valid is not None:
@@ -741,6 +749,13 @@ class BaseMultiTaskEstimator(BaseEstimator):
         sw = None
         if sample_weight is not None:
             sw = np.asarray(sample_weight, dtype=np.float64)
+            if sw.shape not in ((n,), (n, len(tasks))):
+                raise ValueError(
+                    f"sample_weight of shape {sw.shape} must be (n_samples,) or "
+                    f"(n_samples, n_tasks) = {(n, len(tasks))}."
+                )
+            if not np.all(np.isfinite(sw)) or np.any(sw < 0):
+                raise ValueError("sample_weight must be finite and >= 0.")
         thresholds = self._task_thresholds(tasks)
         scores = []
         for j, t in enumerate(tasks):
