@@ -18,7 +18,7 @@ import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import accuracy_score, f1_score, r2_score
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._history import History
 from ._network import MultiTaskNetwork
@@ -32,8 +32,8 @@ from ._tasks import (
     resolve_tasks,
     split_targets,
 )
-from .encoders._layers import prepare_features, to_batch
-from .encoders._mlp import ACTIVATIONS, NORMALIZATIONS, MLPTrunk
+from .encoders._inputs import EncodedInputs, FeatureInputs, move_batch
+from .encoders._mlp import ACTIVATIONS, NORMALIZATIONS, EncoderTrunk, MLPTrunk
 from .heads import TaskHead, head_output_to_numpy, masked_task_loss
 from .weighting import EqualWeighting, WeightingStrategy
 
@@ -49,10 +49,16 @@ _PREDICT_BATCH = 2048
 # numpydoc fragments shared by the public estimators' docstrings.
 PARAMS_DOC = {}
 PARAMS_DOC["shared"] = """\
+    encoder : object, default=None
+        None: X is a numeric matrix (dense or sparse). Or a text encoder
+        such as :class:`skmtl.encoders.TextEncoder`: X is then a list of raw
+        strings, tokenized by the encoder and encoded by its network, which
+        is trained end to end with the rest of the model.
     hidden_layer_sizes : tuple of int, default=(128,)
         Widths of the shared layers. The first layer reads sparse X
         directly (an embedding-bag product), so TF-IDF input is never
-        densified.
+        densified. With an ``encoder`` these layers sit on top of it and may
+        be empty.
     activation : {"relu", "gelu", "tanh", "identity"}, default="relu"
         Activation of shared and head hidden layers.
     dropout : float, default=0.0
@@ -154,6 +160,7 @@ class BaseMultiTaskEstimator(BaseEstimator):
     def __init__(
         self,
         *,
+        encoder=None,
         hidden_layer_sizes: Sequence[int] = (128,),
         activation: str = "relu",
         dropout: float = 0.0,
@@ -175,6 +182,7 @@ class BaseMultiTaskEstimator(BaseEstimator):
         warm_start: bool = False,
         device: str = "cpu",
     ) -> None:
+        self.encoder = encoder
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
@@ -233,7 +241,9 @@ class BaseMultiTaskEstimator(BaseEstimator):
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, numbers.Integral):
             sizes = (sizes,)
-        if not sizes or any(not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
+        if (not sizes and self.encoder is None) or any(
+            not isinstance(s, numbers.Integral) or s < 1 for s in sizes
+        ):
             raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes!r}.")
         if any(not isinstance(s, numbers.Integral) or s < 1 for s in self.head_hidden_layer_sizes):
             raise ValueError(
@@ -264,6 +274,13 @@ class BaseMultiTaskEstimator(BaseEstimator):
             raise ValueError(
                 "weighting must be None or a skmtl.weighting strategy such as "
                 f"UncertaintyWeighting(), got {self.weighting!r}."
+            )
+        if self.encoder is not None and not all(
+            hasattr(self.encoder, m) for m in ("prepare", "batch", "build_module")
+        ):
+            raise ValueError(
+                "encoder must be None or a text encoder with prepare, batch and build_module "
+                f"methods (e.g. skmtl.encoders.TextEncoder()), got {self.encoder!r}."
             )
         if self.device not in ("cpu", "cuda", "auto") and not str(self.device).startswith("cuda:"):
             raise ValueError(
@@ -322,14 +339,20 @@ class BaseMultiTaskEstimator(BaseEstimator):
         weights = self._per_task_values("task_weights", tasks, 1.0, check)
         return np.array([float(weights[t.name]) for t in tasks], dtype=np.float32)
 
-    def _validate_X(self, X, *, reset: bool):
-        return validate_data(
-            self,
-            X,
-            reset=reset,
-            accept_sparse=("csr", "csc", "coo"),
-            dtype=(np.float32, np.float64),
-        )
+    def _inputs(self, X, *, fitting: bool):
+        """Validate X and wrap it for batching: numeric features, or texts for ``encoder``."""
+        if self.encoder is None:
+            X = validate_data(
+                self,
+                X,
+                reset=fitting,
+                accept_sparse=("csr", "csc", "coo"),
+                dtype=(np.float32, np.float64),
+            )
+            return FeatureInputs(X)
+        if fitting:
+            self.encoder_ = clone(self.encoder)
+        return EncodedInputs(self.encoder_, self.encoder_.prepare(X))
 
     # ------------------------------------------------------------ fit
 
@@ -352,8 +375,9 @@ class BaseMultiTaskEstimator(BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        X = self._validate_X(X, reset=not (self.warm_start and hasattr(self, "module_")))
-        n_samples = X.shape[0]
+        warm = self.warm_start and hasattr(self, "module_")
+        inputs = self._inputs(X, fitting=not warm)
+        n_samples = len(inputs)
         layout, columns = split_targets(y)
         n_rows = {len(c) for c in columns.values()}.pop()
         if n_rows != n_samples:
@@ -372,14 +396,13 @@ class BaseMultiTaskEstimator(BaseEstimator):
                 type(self).__name__,
             )
         encoded = {t.name: encode_task(t, raw[t.name]) for t in tasks}
-        weights = self._row_weights(sample_weight, X, tasks, encoded)
+        weights = self._row_weights(sample_weight, n_samples, tasks, encoded)
         task_weights = self._task_weight_vector(tasks)
         class_weights = self._class_weights(tasks, encoded)
         self._task_thresholds(tasks)  # validate before a long fit
-        return self._fit(X, layout, tasks, encoded, weights, task_weights, class_weights)
+        return self._fit(inputs, layout, tasks, encoded, weights, task_weights, class_weights)
 
-    def _row_weights(self, sample_weight, X, tasks, encoded) -> dict[str, np.ndarray]:
-        n = X.shape[0]
+    def _row_weights(self, sample_weight, n, tasks, encoded) -> dict[str, np.ndarray]:
         if sample_weight is None:
             base = np.ones((n, len(tasks)), dtype=np.float32)
         else:
@@ -395,10 +418,17 @@ class BaseMultiTaskEstimator(BaseEstimator):
                     raise ValueError("sample_weight must be finite and >= 0.")
                 base = sw.astype(np.float32)
             else:
-                sw = _check_sample_weight(
-                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
-                )
+                if sw.ndim != 1 or sw.shape[0] != n:
+                    raise ValueError(
+                        f"sample_weight.shape == {sw.shape}, expected {(n,)} or "
+                        f"(n_samples, n_tasks) = {(n, len(tasks))}."
+                    )
+                sw = sw.astype(np.float64)
+                if not np.all(np.isfinite(sw)) or np.any(sw < 0):
+                    raise ValueError("sample_weight must be finite and >= 0.")
                 base = np.repeat(sw.astype(np.float32)[:, None], len(tasks), axis=1)
+            if not base.any():
+                raise ValueError("Sample weights must contain at least one non-zero number.")
         return {
             t.name: base[:, j] * encoded[t.name].labelled.astype(np.float32)
             for j, t in enumerate(tasks)
@@ -507,10 +537,21 @@ class BaseMultiTaskEstimator(BaseEstimator):
 
     # ------------------------------------------------------------ training
 
-    def _build_module(self, n_features: int, tasks: list[Task]):
+    def _build_module(self, inputs, tasks: list[Task]):
         sizes = self.hidden_layer_sizes
         sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
-        trunk = MLPTrunk(n_features, sizes, self.activation, self.dropout, self.normalization)
+        if self.encoder is None:
+            trunk = MLPTrunk(
+                inputs.n_features, sizes, self.activation, self.dropout, self.normalization
+            )
+        else:
+            trunk = EncoderTrunk(
+                self.encoder_.build_module(),
+                sizes,
+                self.activation,
+                self.dropout,
+                self.normalization,
+            )
         heads = {
             t.name: TaskHead(
                 trunk.out_features,
@@ -525,12 +566,11 @@ class BaseMultiTaskEstimator(BaseEstimator):
         state = weighting.init([t.name for t in tasks])
         return MultiTaskNetwork(trunk, heads, state), weighting
 
-    def _fit(self, X, layout, tasks, encoded, row_weights, task_weights, class_weights):
+    def _fit(self, inputs, layout, tasks, encoded, row_weights, task_weights, class_weights):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         device = self._resolve_device()
-        X = prepare_features(X)
-        n = X.shape[0]
+        n = len(inputs)
         names = [t.name for t in tasks]
 
         fit_rows = np.arange(n)
@@ -549,7 +589,7 @@ class BaseMultiTaskEstimator(BaseEstimator):
         with torch.random.fork_rng(devices=_rng_devices(device)):
             torch.manual_seed(seed)
             if not warm:
-                module, weighting = self._build_module(X.shape[1], tasks)
+                module, weighting = self._build_module(inputs, tasks)
                 module.to(device)
                 optimizer = torch.optim.AdamW(
                     module.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
@@ -570,8 +610,8 @@ class BaseMultiTaskEstimator(BaseEstimator):
                 for t in names
             }
             tw = torch.from_numpy(task_weights).to(device)
-            X_fit = X[fit_rows]
-            X_valid = X[valid_rows] if valid_rows is not None else None
+            X_fit = inputs.take(fit_rows)
+            X_valid = inputs.take(valid_rows) if valid_rows is not None else None
 
             best_score, best_state, best_epoch, stall = -np.inf, None, None, 0
             batch = int(self.batch_size)
@@ -581,7 +621,7 @@ class BaseMultiTaskEstimator(BaseEstimator):
                 module.train()
                 order = rng.permutation(len(fit_rows))
                 order_t = torch.from_numpy(order).to(device)
-                Xp = X_fit[order]
+                Xp = X_fit.take(order)
                 tgt = {t: targets[t].index_select(0, order_t) for t in names}
                 wts = {t: weights[t].index_select(0, order_t) for t in names}
                 loss_sum = torch.zeros(len(names), device=device)
@@ -593,7 +633,7 @@ class BaseMultiTaskEstimator(BaseEstimator):
                     b = min(a + batch, len(order))
                     if b - a < 2 and self.normalization == "batch" and a > 0:
                         continue  # BatchNorm cannot train on a single row
-                    out = module(to_batch(Xp, a, b).to(device, non_blocking=True))
+                    out = module(move_batch(Xp.batch(a, b), device))
                     losses = torch.stack(
                         [
                             masked_task_loss(types[t], out[t], tgt[t][a:b], wts[t][a:b], cw[t])
@@ -682,14 +722,14 @@ class BaseMultiTaskEstimator(BaseEstimator):
 
     # ------------------------------------------------------------ inference
 
-    def _forward_numpy(self, module, X, tasks, device) -> dict[str, np.ndarray]:
+    def _forward_numpy(self, module, inputs, tasks, device) -> dict[str, np.ndarray]:
         """Head outputs (probabilities or standardised values), in batches."""
         module.eval()
         outs = {t.name: [] for t in tasks}
         with torch.inference_mode():
-            for a in range(0, X.shape[0], _PREDICT_BATCH):
-                b = min(a + _PREDICT_BATCH, X.shape[0])
-                result = module(to_batch(X, a, b).to(device))
+            for a in range(0, len(inputs), _PREDICT_BATCH):
+                b = min(a + _PREDICT_BATCH, len(inputs))
+                result = module(move_batch(inputs.batch(a, b), device))
                 for t in tasks:
                     outs[t.name].append(head_output_to_numpy(t.type, result[t.name]))
         return {
@@ -711,8 +751,8 @@ class BaseMultiTaskEstimator(BaseEstimator):
 
     def _outputs(self, X) -> dict[str, np.ndarray]:
         check_is_fitted(self, "module_")
-        X = prepare_features(self._validate_X(X, reset=False))
-        return self._forward_numpy(self.module_, X, list(self.tasks_.values()), self.device_)
+        inputs = self._inputs(X, fitting=False)
+        return self._forward_numpy(self.module_, inputs, list(self.tasks_.values()), self.device_)
 
     def predict(self, X):
         """Predict every task, in the label space and layout of the Y used in fit.
@@ -774,7 +814,11 @@ class BaseMultiTaskEstimator(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        if self.encoder is None:
+            tags.input_tags.sparse = True
+        else:  # raw texts in
+            tags.input_tags.two_d_array = False
+            tags.input_tags.string = True
         tags.target_tags.required = True
         tags.target_tags.single_output = True
         tags.target_tags.multi_output = True

@@ -8,7 +8,7 @@ from torch import nn
 
 from ._layers import SparseAwareLinear
 
-__all__ = ["MLPTrunk", "make_activation", "ACTIVATIONS", "NORMALIZATIONS"]
+__all__ = ["EncoderTrunk", "MLPTrunk", "make_activation", "ACTIVATIONS", "NORMALIZATIONS"]
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "identity": nn.Identity}
 NORMALIZATIONS = (None, "layer", "batch")
@@ -63,3 +63,29 @@ class MLPTrunk(nn.Module):
 
     def forward(self, x):
         return self.layers(x)
+
+
+class EncoderTrunk(nn.Module):
+    """A text encoder's pooled output, then optional shared dense layers."""
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        hidden_layer_sizes: Sequence[int] = (),
+        activation: str = "relu",
+        dropout: float = 0.0,
+        normalization: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        sizes = list(hidden_layer_sizes)
+        layers: list[nn.Module] = []
+        width = encoder.out_features
+        for size in sizes:
+            layers += _block(nn.Linear(width, size), size, activation, dropout, normalization)
+            width = size
+        self.layers = nn.Sequential(*layers)
+        self.out_features = width
+
+    def forward(self, batch):
+        return self.layers(self.encoder(batch))

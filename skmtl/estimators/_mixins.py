@@ -29,6 +29,7 @@ class ClassificationBase(BaseMultiTaskEstimator):
     def __init__(
         self,
         *,
+        encoder=None,
         hidden_layer_sizes=(128,),
         activation="relu",
         dropout=0.0,
@@ -53,6 +54,7 @@ class ClassificationBase(BaseMultiTaskEstimator):
         device="cpu",
     ):
         super().__init__(
+            encoder=encoder,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
             dropout=dropout,
