@@ -26,6 +26,14 @@ class MultiTaskNetwork(nn.Module):
         self.heads = nn.ModuleDict({f"t{i}": head for i, head in enumerate(heads.values())})
         self.weighting = weighting
 
+    def head(self, task: str) -> nn.Module:
+        return self.heads[f"t{self.task_names.index(task)}"]
+
+    def add_head(self, task: str, head: nn.Module) -> None:
+        """Attach a head for a new task (transfer to a new task)."""
+        self.heads[f"t{len(self.task_names)}"] = head
+        self.task_names.append(task)
+
     def shared_parameters(self) -> list[nn.Parameter]:
         return list(self.trunk.parameters())
 

@@ -24,6 +24,7 @@ from ._history import History
 from ._network import MultiTaskNetwork
 from ._tasks import (
     TASK_TYPES,
+    TargetLayout,
     Task,
     assemble,
     columns_for,
@@ -460,7 +461,7 @@ class BaseMultiTaskEstimator(BaseEstimator):
         out = {}
         for task in tasks:
             spec = per_task[task.name]
-            if spec is None or task.type == "continuous":
+            if spec is None or task.type == "continuous" or task.name not in encoded:
                 out[task.name] = None
                 continue
             enc = encoded[task.name]
@@ -566,13 +567,88 @@ class BaseMultiTaskEstimator(BaseEstimator):
         state = weighting.init([t.name for t in tasks])
         return MultiTaskNetwork(trunk, heads, state), weighting
 
+    def _make_optimizer(self, params, device) -> torch.optim.AdamW:
+        """AdamW, fused where torch supports it for the device.
+
+        The default (per-tensor) AdamW allocates temporaries the size of the
+        first layer on every step; with a wide sparse input that is most of
+        the training time. The fused kernel computes the same update in one
+        pass (about 10x faster on a 20k x 256 weight on CPU).
+        """
+        params = list(params)
+        kwargs = {"lr": self.learning_rate, "weight_decay": self.weight_decay}
+        try:
+            return torch.optim.AdamW(params, fused=True, **kwargs)
+        except (RuntimeError, TypeError, ValueError):  # older torch or unsupported device
+            return torch.optim.AdamW(params, **kwargs)
+
     def _fit(self, inputs, layout, tasks, encoded, row_weights, task_weights, class_weights):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         device = self._resolve_device()
+        warm = self.warm_start and hasattr(self, "module_")
+        with torch.random.fork_rng(devices=_rng_devices(device)):
+            torch.manual_seed(seed)
+            if not warm:
+                module, weighting = self._build_module(inputs, tasks)
+                module.to(device)
+                optimizer = self._make_optimizer(module.parameters(), device)
+                history = History()
+            else:
+                module, weighting, optimizer = self.module_, self.weighting_, self.optimizer_
+                for group in optimizer.param_groups:
+                    group["lr"], group["weight_decay"] = self.learning_rate, self.weight_decay
+                history = self.history_
+            start_epoch = len(history)
+            best_epoch = self._train(
+                module,
+                weighting,
+                optimizer,
+                history,
+                inputs,
+                tasks,
+                encoded,
+                row_weights,
+                task_weights,
+                class_weights,
+                rng,
+                device,
+            )
+        self.module_ = module
+        self.optimizer_ = optimizer
+        self.weighting_ = weighting
+        self.history_ = history
+        self.tasks_ = {t.name: t for t in tasks}
+        self._layout = layout
+        self.device_ = device
+        self.n_iter_ = len(history) - start_epoch
+        self.best_epoch_ = best_epoch
+        self._set_classes(tasks, layout)
+        return self
+
+    def _train(
+        self,
+        module,
+        weighting,
+        optimizer,
+        history,
+        inputs,
+        tasks,
+        encoded,
+        row_weights,
+        task_weights,
+        class_weights,
+        rng,
+        device,
+        frozen=(),
+    ):
+        """The epoch loop over ``tasks``; appends to ``history``, returns the best epoch.
+
+        Only the given tasks' heads produce losses, so :meth:`add_tasks` can
+        train new heads alone while the rest of the network is frozen.
+        """
         n = len(inputs)
         names = [t.name for t in tasks]
-
         fit_rows = np.arange(n)
         valid_rows = None
         if self.early_stopping:
@@ -584,128 +660,236 @@ class BaseMultiTaskEstimator(BaseEstimator):
                 )
             perm = rng.permutation(n)
             valid_rows, fit_rows = np.sort(perm[:n_valid]), np.sort(perm[n_valid:])
+        types = {t.name: t.type for t in tasks}
+        targets = {t: torch.from_numpy(encoded[t].target[fit_rows]).to(device) for t in names}
+        weights = {t: torch.from_numpy(row_weights[t][fit_rows]).to(device) for t in names}
+        cw = {
+            t: None if class_weights[t] is None else torch.from_numpy(class_weights[t]).to(device)
+            for t in names
+        }
+        tw = torch.from_numpy(task_weights).to(device)
+        X_fit = inputs.take(fit_rows)
+        X_valid = inputs.take(valid_rows) if valid_rows is not None else None
 
-        warm = self.warm_start and hasattr(self, "module_")
+        best_score, best_state, best_epoch, stall = -np.inf, None, None, 0
+        start_epoch = len(history)
+        batch = int(self.batch_size)
+        for epoch in range(start_epoch + 1, start_epoch + int(self.max_epochs) + 1):
+            tic = time.perf_counter()
+            module.train()
+            for part in frozen:  # frozen layers keep eval-mode dropout and batch-norm stats
+                part.eval()
+            order = rng.permutation(len(fit_rows))
+            order_t = torch.from_numpy(order).to(device)
+            Xp = X_fit.take(order)
+            tgt = {t: targets[t].index_select(0, order_t) for t in names}
+            wts = {t: weights[t].index_select(0, order_t) for t in names}
+            loss_sum = torch.zeros(len(names), device=device)
+            seen = torch.zeros(len(names), device=device)
+            weight_sum = torch.zeros(len(names), device=device)
+            total_sum = torch.zeros((), device=device)
+            n_batches = 0
+            for a in range(0, len(order), batch):
+                b = min(a + batch, len(order))
+                if b - a < 2 and self.normalization == "batch" and a > 0:
+                    continue  # BatchNorm cannot train on a single row
+                out = module(move_batch(Xp.batch(a, b), device))
+                losses = torch.stack(
+                    [
+                        masked_task_loss(types[t], out[t], tgt[t][a:b], wts[t][a:b], cw[t])
+                        for t in names
+                    ]
+                )
+                present = torch.stack([wts[t][a:b].sum() > 0 for t in names])
+                optimizer.zero_grad(set_to_none=True)
+                used = weighting.backward(losses, present, tw, module.weighting, module)
+                optimizer.step()
+                detached = losses.detach()
+                loss_sum += detached * present
+                seen += present
+                weight_sum += used
+                total_sum += (used * detached).sum()
+                n_batches += 1
+            task_loss = (loss_sum / seen.clamp(min=1)).cpu().numpy()
+            weighting.end_epoch(task_loss)
+            record = {
+                "epoch": epoch,
+                "train_loss": float(total_sum) / max(n_batches, 1),
+                "task_loss": {t: float(v) for t, v in zip(names, task_loss, strict=False)},
+                # Mean weight over the batches where the task had labels (a
+                # batch without any gives the task no loss, so no weight).
+                "task_weight": {
+                    t: float(v)
+                    for t, v in zip(names, (weight_sum / seen.clamp(min=1)).cpu(), strict=False)
+                },
+            }
+            if X_valid is not None:
+                scores = self._encoded_scores(
+                    module,
+                    X_valid,
+                    tasks,
+                    {t: e for t, e in encoded.items()},
+                    valid_rows,
+                    device,
+                )
+                record["task_valid_score"] = scores
+                valid = [s for s in scores.values() if np.isfinite(s)]
+                record["valid_score"] = float(np.mean(valid)) if valid else float("nan")
+            record["dur"] = time.perf_counter() - tic
+            history.append(record)
+            if self.verbose:
+                self._print_epoch(record)
+            if X_valid is not None:
+                score = record["valid_score"]
+                if np.isfinite(score) and score > best_score + self.tol:
+                    best_score, best_epoch, stall = score, epoch, 0
+                    best_state = copy.deepcopy(module.state_dict())
+                else:
+                    stall += 1
+                    if stall >= self.n_iter_no_change:
+                        if self.verbose:
+                            print(
+                                f"Early stopping: no improvement in {stall} epochs; "
+                                f"restoring epoch {best_epoch}."
+                            )
+                        break
+        if best_state is not None:
+            module.load_state_dict(best_state)
+        return best_epoch
+
+    def add_tasks(self, X, y, *, freeze_shared: bool = True, sample_weight=None):
+        """Add a head for each new task in ``y`` and train only what is new.
+
+        Transfer learning for a low-resource task: the shared trunk (and the
+        existing heads) learned from the high-resource tasks stay frozen, and
+        only the new heads are trained, for ``max_epochs`` epochs with the
+        estimator's optimiser settings. Afterwards the model predicts every
+        task, old and new. ``task_weights``, ``tasks``, ``class_weight`` and
+        ``threshold`` may name the new tasks.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or list of str
+            Inputs, as in ``fit``.
+        y : DataFrame or dict
+            The new tasks only, named (the model must have been fitted on a
+            DataFrame or dict too); missing labels are allowed.
+        freeze_shared : bool, default=True
+            Keep the trunk and existing heads fixed. With False the trunk is
+            fine-tuned together with the new heads (existing heads stay fixed).
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_new_tasks)
+            Row weights.
+
+        Returns
+        -------
+        self : object
+            The estimator, now with the new tasks in ``tasks_``.
+        """
+        check_is_fitted(self, "module_")
+        self._validate_params()
+        if self._layout.kind not in ("frame", "dict"):
+            raise ValueError(
+                "add_tasks needs named tasks: fit the model with Y as a DataFrame or dict."
+            )
+        inputs = self._inputs(X, fitting=False)
+        layout, columns = split_targets(y)
+        if layout.kind != self._layout.kind:
+            raise ValueError(
+                f"add_tasks: y must be a {'DataFrame' if self._layout.kind == 'frame' else 'dict'}"
+                " like the Y the model was fitted on."
+            )
+        n_rows = {len(c) for c in columns.values()}.pop()
+        if n_rows != len(inputs):
+            raise ValueError(
+                f"X has {len(inputs)} samples but y has {n_rows} rows; they must match."
+            )
+        clash = [c for c in columns if c in self.tasks_]
+        if clash:
+            raise ValueError(f"add_tasks: tasks {clash} already exist; give new task names.")
+        old_tasks = list(self.tasks_.values())
+        spec = {k: v for k, v in (self.tasks or {}).items() if str(k) not in self.tasks_}
+        new_tasks, raw = resolve_tasks(
+            layout,
+            columns,
+            spec or None,
+            self._allowed_types,
+            self._forced_type,
+            type(self).__name__,
+        )
+        all_tasks = old_tasks + new_tasks
+        encoded = {t.name: encode_task(t, raw[t.name]) for t in new_tasks}
+        row_weights = self._row_weights(sample_weight, len(inputs), new_tasks, encoded)
+        task_weights = self._task_weight_vector(all_tasks)[len(old_tasks) :]
+        class_weights = self._class_weights(all_tasks, encoded)
+        self._task_thresholds(all_tasks)
+
+        module, device = self.module_, self.device_
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
         with torch.random.fork_rng(devices=_rng_devices(device)):
             torch.manual_seed(seed)
-            if not warm:
-                module, weighting = self._build_module(inputs, tasks)
-                module.to(device)
-                optimizer = torch.optim.AdamW(
-                    module.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
-                )
-                history = History()
-            else:
-                module, weighting, optimizer = self.module_, self.weighting_, self.optimizer_
-                for group in optimizer.param_groups:
-                    group["lr"], group["weight_decay"] = self.learning_rate, self.weight_decay
-                history = self.history_
-            types = {t.name: t.type for t in tasks}
-            targets = {t: torch.from_numpy(encoded[t].target[fit_rows]).to(device) for t in names}
-            weights = {t: torch.from_numpy(row_weights[t][fit_rows]).to(device) for t in names}
-            cw = {
-                t: None
-                if class_weights[t] is None
-                else torch.from_numpy(class_weights[t]).to(device)
-                for t in names
+            width = module.trunk.out_features
+            heads = {
+                t.name: TaskHead(
+                    width,
+                    t.n_outputs,
+                    tuple(self.head_hidden_layer_sizes),
+                    self.activation,
+                    self.dropout,
+                ).to(device)
+                for t in new_tasks
             }
-            tw = torch.from_numpy(task_weights).to(device)
-            X_fit = inputs.take(fit_rows)
-            X_valid = inputs.take(valid_rows) if valid_rows is not None else None
-
-            best_score, best_state, best_epoch, stall = -np.inf, None, None, 0
-            batch = int(self.batch_size)
-            start_epoch = len(history)
-            for epoch in range(start_epoch + 1, start_epoch + int(self.max_epochs) + 1):
-                tic = time.perf_counter()
-                module.train()
-                order = rng.permutation(len(fit_rows))
-                order_t = torch.from_numpy(order).to(device)
-                Xp = X_fit.take(order)
-                tgt = {t: targets[t].index_select(0, order_t) for t in names}
-                wts = {t: weights[t].index_select(0, order_t) for t in names}
-                loss_sum = torch.zeros(len(names), device=device)
-                seen = torch.zeros(len(names), device=device)
-                weight_sum = torch.zeros(len(names), device=device)
-                total_sum = torch.zeros((), device=device)
-                n_batches = 0
-                for a in range(0, len(order), batch):
-                    b = min(a + batch, len(order))
-                    if b - a < 2 and self.normalization == "batch" and a > 0:
-                        continue  # BatchNorm cannot train on a single row
-                    out = module(move_batch(Xp.batch(a, b), device))
-                    losses = torch.stack(
-                        [
-                            masked_task_loss(types[t], out[t], tgt[t][a:b], wts[t][a:b], cw[t])
-                            for t in names
-                        ]
-                    )
-                    present = torch.stack([wts[t][a:b].sum() > 0 for t in names])
-                    optimizer.zero_grad(set_to_none=True)
-                    used = weighting.backward(losses, present, tw, module.weighting, module)
-                    optimizer.step()
-                    detached = losses.detach()
-                    loss_sum += detached * present
-                    seen += present
-                    weight_sum += used
-                    total_sum += (used * detached).sum()
-                    n_batches += 1
-                task_loss = (loss_sum / seen.clamp(min=1)).cpu().numpy()
-                weighting.end_epoch(task_loss)
-                record = {
-                    "epoch": epoch,
-                    "train_loss": float(total_sum) / max(n_batches, 1),
-                    "task_loss": {t: float(v) for t, v in zip(names, task_loss, strict=False)},
-                    # Mean weight over the batches where the task had labels (a
-                    # batch without any gives the task no loss, so no weight).
-                    "task_weight": {
-                        t: float(v)
-                        for t, v in zip(names, (weight_sum / seen.clamp(min=1)).cpu(), strict=False)
-                    },
-                }
-                if X_valid is not None:
-                    scores = self._encoded_scores(
-                        module,
-                        X_valid,
-                        tasks,
-                        {t: e for t, e in encoded.items()},
-                        valid_rows,
-                        device,
-                    )
-                    record["task_valid_score"] = scores
-                    valid = [s for s in scores.values() if np.isfinite(s)]
-                    record["valid_score"] = float(np.mean(valid)) if valid else float("nan")
-                record["dur"] = time.perf_counter() - tic
-                history.append(record)
-                if self.verbose:
-                    self._print_epoch(record)
-                if X_valid is not None:
-                    score = record["valid_score"]
-                    if np.isfinite(score) and score > best_score + self.tol:
-                        best_score, best_epoch, stall = score, epoch, 0
-                        best_state = copy.deepcopy(module.state_dict())
-                    else:
-                        stall += 1
-                        if stall >= self.n_iter_no_change:
-                            if self.verbose:
-                                print(
-                                    f"Early stopping: no improvement in {stall} epochs; "
-                                    f"restoring epoch {best_epoch}."
-                                )
-                            break
-            if best_state is not None:
-                module.load_state_dict(best_state)
-
-        self.module_ = module
-        self.optimizer_ = optimizer
-        self.weighting_ = weighting
-        self.history_ = history
-        self.tasks_ = {t.name: t for t in tasks}
-        self._layout = layout
-        self.device_ = device
-        self.n_iter_ = len(history) - start_epoch
-        self.best_epoch_ = best_epoch
-        self._set_classes(tasks, layout)
+            old_heads = [module.head(t.name) for t in old_tasks]
+            for name, head in heads.items():
+                module.add_head(name, head)
+            frozen = old_heads + ([module.trunk] if freeze_shared else [])
+            for part in frozen:
+                part.requires_grad_(False)
+            weighting = clone(self.weighting) if self.weighting is not None else EqualWeighting()
+            state = weighting.init([t.name for t in new_tasks])
+            trainable = [p for h in heads.values() for p in h.parameters()]
+            if not freeze_shared:
+                trainable += list(module.trunk.parameters())
+            if state is not None:
+                state.to(device)
+                trainable += list(state.parameters())
+            optimizer = self._make_optimizer(trainable, device)
+            # The strategy's state lives beside the network while the new heads train.
+            saved_state, module.weighting = module.weighting, state
+            try:
+                start = len(self.history_)
+                self._train(
+                    module,
+                    weighting,
+                    optimizer,
+                    self.history_,
+                    inputs,
+                    new_tasks,
+                    encoded,
+                    row_weights,
+                    task_weights,
+                    class_weights,
+                    rng,
+                    device,
+                    frozen=frozen,
+                )
+            finally:
+                module.weighting = saved_state
+                for part in frozen:
+                    part.requires_grad_(True)
+            # A later warm-start fit trains every task: give it a fresh optimiser and
+            # weighting state over all of them.
+            self.weighting_ = (
+                clone(self.weighting) if self.weighting is not None else EqualWeighting()
+            )
+            module.weighting = self.weighting_.init([t.name for t in all_tasks])
+            if module.weighting is not None:
+                module.weighting.to(device)
+            self.optimizer_ = self._make_optimizer(module.parameters(), device)
+        self.tasks_ = {t.name: t for t in all_tasks}
+        self._layout = TargetLayout(self._layout.kind, self._layout.columns + layout.columns)
+        self.n_iter_ = len(self.history_) - start
+        self._set_classes(all_tasks, self._layout)
         return self
 
     def _set_classes(self, tasks, layout) -> None:

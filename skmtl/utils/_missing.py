@@ -10,6 +10,7 @@ import numbers
 from collections.abc import Iterable
 
 import numpy as np
+import pandas as pd
 
 __all__ = ["is_missing", "missing_mask"]
 
@@ -68,7 +69,11 @@ def missing_mask(column: Iterable | np.ndarray) -> np.ndarray:
         return mask.any(axis=1) if mask.ndim == 2 else mask
     if arr is not None and arr.dtype.kind in "iub":
         return np.zeros(arr.shape[0], dtype=bool)
-    cells = list(arr) if arr is not None else list(column)
-    if arr is not None and arr.ndim == 2:
-        return np.array([any(is_missing(c) for c in row) for row in arr], dtype=bool)
-    return np.fromiter((is_missing(c) for c in cells), dtype=bool, count=len(cells))
+    if arr is None:
+        cells = list(column)
+        arr = np.empty(len(cells), dtype=object)
+        arr[:] = cells  # keeps list cells as cells instead of a 2-D array
+    # pandas' C loop recognises None, NaN (any float type), pd.NA and NaT;
+    # list, tuple and set cells are never missing.
+    mask = pd.isna(arr.astype(object, copy=False))
+    return mask.any(axis=1) if mask.ndim == 2 else mask

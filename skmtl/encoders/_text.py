@@ -1,0 +1,446 @@
+"""Text encoders: raw strings -> hashed token embeddings -> contextual encoder -> pooling.
+
+:class:`TextEncoder` is a parameter-only spec (a scikit-learn ``BaseEstimator``)
+that an estimator uses in three steps::
+
+    tokens = encoder.prepare(texts)          # validate, tokenize, hash (no learned state)
+    module = encoder.build_module()          # a fresh torch module
+    batch = encoder.batch(tokens, 0, 32)     # padded tensors of documents 0..31
+    vectors = module(batch)                  # (32, module.out_features)
+
+The design follows spaCy's ``tok2vec``: ``MultiHashEmbed`` (hashed ``norm``,
+``prefix``, ``suffix`` and ``shape`` embeddings, mixed by a dense layer)
+optionally with character features (``CharacterEmbed``-like: the first and
+last 4 characters of each token), followed by a contextual encoder
+(``MaxoutWindowEncoder``-like CNN, a BiLSTM or a transformer) and pooling.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch
+from sklearn.base import BaseEstimator
+from torch import nn
+from torch.nn import functional as F
+
+from ._tokenize import (
+    ATTRIBUTES,
+    N_CHAR_ROWS,
+    N_CHARS,
+    N_HASHES,
+    TokenizedTexts,
+    check_texts,
+    load_tokenizer,
+    tokenize,
+)
+
+__all__ = ["ARCHITECTURES", "POOLINGS", "TextEncoder", "TextEncoderModule", "TokenizedTexts"]
+
+ARCHITECTURES = ("cnn", "bilstm", "transformer")
+POOLINGS = ("mean", "max", "mean+max")
+
+
+class TextEncoder(BaseEstimator):
+    """Spec of a trainable text encoder over raw strings (a shared trunk for NLP tasks).
+
+    Parameters
+    ----------
+    architecture : {"cnn", "bilstm", "transformer"}, default="cnn"
+        Contextual encoder over the token embeddings: ``depth`` residual blocks
+        of a window CNN (kernel ``2 * window + 1``), a bidirectional LSTM with
+        ``depth`` layers, or a pre-norm transformer encoder with ``depth``
+        layers, ``n_heads`` heads and learned positions.
+    embed_dim : int, default=96
+        Width of each attribute's hashed embedding.
+    width : int, default=128
+        Width of the token vectors (the mixing layer and the contextual encoder).
+    depth : int, default=2
+        Number of contextual layers (blocks).
+    window : int, default=1
+        Tokens on each side seen by one CNN block.
+    n_heads : int, default=4
+        Attention heads of the transformer; must divide ``width``.
+    attrs : tuple of str, default=("norm", "prefix", "suffix", "shape")
+        Lexical attributes of a token, among "orth", "lower", "norm", "prefix",
+        "suffix" and "shape" (spaCy's token attributes).
+    n_rows : int, default=5000
+        Rows of each attribute's hashed table. Every attribute value is hashed
+        with 4 seeds and the 4 rows are summed, so collisions rarely coincide.
+    char_dim : int, default=0
+        When > 0, the first and last 4 characters of every token are embedded
+        (hashed table of 2048 rows, ``char_dim`` wide each) and mixed with the
+        attribute embeddings.
+    dropout : float, default=0.1
+        Dropout after the mixing layer and in each contextual layer.
+    max_length : int, default=256
+        Documents are truncated to their first ``max_length`` tokens. Very long
+        texts are cut before tokenization, so a 2M-character text is cheap.
+    pooling : {"mean", "max", "mean+max"}, default="mean"
+        Pooling of the token vectors of a document (padding excluded). Documents
+        with no tokens (empty strings) pool to zeros.
+    tokenizer : str, default="blank:en"
+        ``"blank:<lang>"`` for spaCy's rule-based tokenizer of a language, or the
+        name of an installed spaCy pipeline (only its tokenizer is used).
+    batch_size : int, default=256
+        Texts per batch of ``nlp.pipe`` when tokenizing.
+
+    Examples
+    --------
+    >>> from skmtl.encoders._text import TextEncoder
+    >>> enc = TextEncoder(width=16, embed_dim=8, depth=1)
+    >>> tokens = enc.prepare(["A good film.", "Bad!", ""])
+    >>> len(tokens), tokens.lengths.tolist()
+    (3, [4, 2, 0])
+    >>> module = enc.build_module()
+    >>> module(enc.batch(tokens, 0, 3)).shape
+    torch.Size([3, 16])
+    """
+
+    def __init__(
+        self,
+        architecture="cnn",
+        embed_dim=96,
+        width=128,
+        depth=2,
+        window=1,
+        n_heads=4,
+        attrs=("norm", "prefix", "suffix", "shape"),
+        n_rows=5000,
+        char_dim=0,
+        dropout=0.1,
+        max_length=256,
+        pooling="mean",
+        tokenizer="blank:en",
+        batch_size=256,
+    ):
+        self.architecture = architecture
+        self.embed_dim = embed_dim
+        self.width = width
+        self.depth = depth
+        self.window = window
+        self.n_heads = n_heads
+        self.attrs = attrs
+        self.n_rows = n_rows
+        self.char_dim = char_dim
+        self.dropout = dropout
+        self.max_length = max_length
+        self.pooling = pooling
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+
+    # -- validation ---------------------------------------------------------------
+    def _validate_params(self) -> None:
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(
+                f"architecture must be one of {list(ARCHITECTURES)}, got {self.architecture!r}."
+            )
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {list(POOLINGS)}, got {self.pooling!r}.")
+        for name in (
+            "embed_dim",
+            "width",
+            "depth",
+            "n_heads",
+            "n_rows",
+            "max_length",
+            "batch_size",
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
+        for name in ("window", "char_dim"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {value!r}.")
+        if not isinstance(self.dropout, numbers.Real) or not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        attrs = self._attrs()
+        bad = [a for a in attrs if a not in ATTRIBUTES]
+        if bad or not attrs or len(set(attrs)) != len(attrs):
+            raise ValueError(
+                f"attrs must be distinct names among {list(ATTRIBUTES)}, got {self.attrs!r}."
+            )
+        if self.architecture == "transformer" and self.width % self.n_heads:
+            raise ValueError(
+                f"width ({self.width}) must be a multiple of n_heads ({self.n_heads}) "
+                "for the transformer architecture."
+            )
+        if not isinstance(self.tokenizer, str) or not self.tokenizer:
+            raise ValueError(
+                f"tokenizer must be 'blank:<lang>' or a spaCy pipeline name, got {self.tokenizer!r}."
+            )
+
+    def _attrs(self) -> tuple:
+        if isinstance(self.attrs, str):
+            return (self.attrs.lower(),)
+        return tuple(str(a).lower() for a in self.attrs)
+
+    # -- tokenizer cache (never pickled) ----------------------------------------------
+    def _get_nlp(self):
+        cached = self.__dict__.get("_nlp")
+        if cached is None or cached[0] != self.tokenizer:
+            cached = (self.tokenizer, load_tokenizer(self.tokenizer))
+            self._nlp = cached
+        return cached[1]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_nlp", None)
+        return state
+
+    # -- the interface used by the estimators ---------------------------------------
+    def prepare(self, X) -> TokenizedTexts:
+        """Validate and tokenize raw texts into hashed ids (no learned state).
+
+        Parameters
+        ----------
+        X : iterable of str
+            One string per document (list, 1-D ndarray, pandas Series, ...).
+            Empty strings are documents without tokens.
+
+        Returns
+        -------
+        TokenizedTexts
+        """
+        self._validate_params()
+        texts = check_texts(X)
+        return tokenize(
+            texts,
+            self._get_nlp(),
+            attrs=self._attrs(),
+            n_rows=self.n_rows,
+            max_length=self.max_length,
+            chars=self.char_dim > 0,
+            batch_size=self.batch_size,
+        )
+
+    def batch(self, tokens: TokenizedTexts, start: int, stop: int) -> dict[str, torch.Tensor]:
+        """Documents ``start:stop`` of ``tokens`` as padded tensors.
+
+        Returns ``{"ids": LongTensor (B, T, n_attrs, 4), "mask": BoolTensor (B, T)}``
+        (plus ``"chars": LongTensor (B, T, 8)`` when ``char_dim > 0``), where ``T``
+        is the longest document of the slice (at least 1).
+        """
+        if not isinstance(tokens, TokenizedTexts):
+            raise TypeError(
+                f"tokens must be the TokenizedTexts of prepare(), got {type(tokens).__name__}."
+            )
+        if (
+            tokens.attrs != self._attrs()
+            or tokens.n_rows != self.n_rows
+            or ((tokens.chars is not None) != (self.char_dim > 0))
+        ):
+            raise ValueError(
+                "tokens were prepared with other settings (attrs, n_rows or char_dim) than "
+                "this encoder's; call prepare() again."
+            )
+        return {key: torch.from_numpy(value) for key, value in tokens.padded(start, stop).items()}
+
+    def build_module(self) -> TextEncoderModule:
+        """A freshly initialised :class:`TextEncoderModule` (uses torch's global RNG)."""
+        self._validate_params()
+        return TextEncoderModule(
+            architecture=self.architecture,
+            n_attrs=len(self._attrs()),
+            n_rows=self.n_rows,
+            embed_dim=self.embed_dim,
+            width=self.width,
+            depth=self.depth,
+            window=self.window,
+            n_heads=self.n_heads,
+            char_dim=self.char_dim,
+            dropout=float(self.dropout),
+            max_length=self.max_length,
+            pooling=self.pooling,
+        )
+
+
+# -- torch modules ---------------------------------------------------------------------
+
+
+class _HashEmbed(nn.Module):
+    """Hashed attribute (and character) embeddings mixed into ``width``-wide token vectors."""
+
+    def __init__(self, n_attrs, n_rows, embed_dim, width, char_dim, dropout):
+        super().__init__()
+        self.n_rows = n_rows
+        self.table = nn.Embedding(n_attrs * n_rows, embed_dim)
+        nn.init.normal_(self.table.weight, std=1.0 / math.sqrt(N_HASHES))
+        self.register_buffer(
+            "attr_offsets", torch.arange(n_attrs, dtype=torch.long) * n_rows, persistent=False
+        )
+        n_in = n_attrs * embed_dim
+        self.chars = None
+        if char_dim > 0:
+            self.chars = nn.Embedding(N_CHAR_ROWS, char_dim, padding_idx=0)
+            n_in += N_CHARS * char_dim
+        self.mix = nn.Linear(n_in, width)
+        self.norm = nn.LayerNorm(width)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, batch):
+        ids = batch["ids"]  # (B, T, A, H)
+        B, T, A, H = ids.shape
+        rows = ids + self.attr_offsets.view(1, 1, A, 1)
+        # gather + sum over the seeds, one seed at a time (keeps the peak memory at B*T*A*E)
+        x = self.table(rows[..., 0])
+        for h in range(1, H):
+            x = x + self.table(rows[..., h])
+        parts = [x.reshape(B, T, -1)]
+        if self.chars is not None:
+            parts.append(self.chars(batch["chars"]).reshape(B, T, -1))
+        x = torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0]
+        return self.dropout(F.gelu(self.norm(self.mix(x))))
+
+
+class _CNNBlock(nn.Module):
+    def __init__(self, width, window, dropout):
+        super().__init__()
+        self.conv = nn.Conv1d(width, width, 2 * window + 1, padding=window)
+        self.norm = nn.LayerNorm(width)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x, mask):
+        # x: (B, T, W), padded positions are zero (so they act like the conv's zero padding)
+        h = self.conv(x.transpose(1, 2)).transpose(1, 2)
+        h = self.dropout(self.norm(F.gelu(h)))
+        return (x + h) * mask
+
+
+class _CNN(nn.Module):
+    def __init__(self, width, depth, window, dropout):
+        super().__init__()
+        self.blocks = nn.ModuleList(_CNNBlock(width, window, dropout) for _ in range(depth))
+
+    def forward(self, x, mask):
+        m = mask.unsqueeze(-1).to(x.dtype)
+        x = x * m
+        for block in self.blocks:
+            x = block(x, m)
+        return x
+
+
+class _BiLSTM(nn.Module):
+    def __init__(self, width, depth, dropout):
+        super().__init__()
+        hidden = (width + 1) // 2
+        self.lstm = nn.LSTM(
+            width,
+            hidden,
+            num_layers=depth,
+            bidirectional=True,
+            batch_first=True,
+            dropout=dropout if depth > 1 else 0.0,
+        )
+        self.proj = nn.Linear(2 * hidden, width) if 2 * hidden != width else None
+
+    def forward(self, x, mask):
+        T = x.shape[1]
+        lengths = mask.sum(dim=1).clamp(min=1).cpu()  # empty docs: one (masked) position
+        packed = nn.utils.rnn.pack_padded_sequence(
+            x, lengths, batch_first=True, enforce_sorted=False
+        )
+        out, _ = self.lstm(packed)
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=T)
+        if self.proj is not None:
+            out = self.proj(out)
+        return out * mask.unsqueeze(-1).to(out.dtype)
+
+
+class _Transformer(nn.Module):
+    def __init__(self, width, depth, n_heads, dropout, max_length):
+        super().__init__()
+        self.positions = nn.Embedding(max_length, width)
+        nn.init.normal_(self.positions.weight, std=0.02)
+        layer = nn.TransformerEncoderLayer(
+            width,
+            n_heads,
+            dim_feedforward=2 * width,
+            dropout=dropout,
+            activation="gelu",
+            batch_first=True,
+            norm_first=True,
+        )
+        self.encoder = nn.TransformerEncoder(
+            layer, depth, norm=nn.LayerNorm(width), enable_nested_tensor=False
+        )
+
+    def forward(self, x, mask):
+        T = x.shape[1]
+        if T > self.positions.num_embeddings:
+            raise ValueError(
+                f"documents of {T} tokens exceed max_length={self.positions.num_embeddings}."
+            )
+        x = x + self.positions.weight[:T].unsqueeze(0)
+        # an empty document attends to its single padded position (no all-masked softmax)
+        padding = ~mask
+        padding[:, 0] &= mask.any(dim=1)
+        out = self.encoder(x, src_key_padding_mask=padding)
+        return out * mask.unsqueeze(-1).to(out.dtype)
+
+
+class TextEncoderModule(nn.Module):
+    """Torch module built by :meth:`TextEncoder.build_module`.
+
+    ``forward(batch, pool=True)`` maps the dict of :meth:`TextEncoder.batch` to
+    document vectors of shape ``(B, out_features)``; ``pool=False`` gives the
+    token vectors ``(B, T, token_features)``, zero at padded positions
+    (``batch["mask"] == False``). ``out_features == token_features == width``
+    except for ``pooling="mean+max"``, where ``out_features == 2 * width``.
+    """
+
+    def __init__(
+        self,
+        *,
+        architecture,
+        n_attrs,
+        n_rows,
+        embed_dim,
+        width,
+        depth,
+        window,
+        n_heads,
+        char_dim,
+        dropout,
+        max_length,
+        pooling,
+    ):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {list(POOLINGS)}, got {pooling!r}.")
+        self.embed = _HashEmbed(n_attrs, n_rows, embed_dim, width, char_dim, dropout)
+        if architecture == "cnn":
+            self.context = _CNN(width, depth, window, dropout)
+        elif architecture == "bilstm":
+            self.context = _BiLSTM(width, depth, dropout)
+        elif architecture == "transformer":
+            self.context = _Transformer(width, depth, n_heads, dropout, max_length)
+        else:
+            raise ValueError(
+                f"architecture must be one of {list(ARCHITECTURES)}, got {architecture!r}."
+            )
+        self.architecture = architecture
+        self.pooling = pooling
+        self.token_features = width
+        self.out_features = 2 * width if pooling == "mean+max" else width
+
+    def forward(self, batch, pool=True):
+        mask = batch["mask"].to(torch.bool)
+        x = self.context(self.embed(batch), mask)
+        if not pool:
+            return x
+        return self.pool(x, mask)
+
+    def pool(self, x, mask):
+        """Pool token vectors ``(B, T, W)`` over the unmasked positions."""
+        m = mask.unsqueeze(-1)
+        parts = []
+        if self.pooling in ("mean", "mean+max"):
+            count = m.sum(dim=1).clamp(min=1).to(x.dtype)
+            parts.append((x * m.to(x.dtype)).sum(dim=1) / count)
+        if self.pooling in ("max", "mean+max"):
+            maxed = x.masked_fill(~m, float("-inf")).amax(dim=1)
+            parts.append(torch.where(mask.any(dim=1, keepdim=True), maxed, torch.zeros_like(maxed)))
+        return torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0]

@@ -1,0 +1,428 @@
+"""Tokenization and hashing of raw texts into a compact, ragged batch of ids.
+
+Texts are tokenized with a spaCy tokenizer; each token is described by a few
+lexical attributes (``norm``, ``prefix``, ``suffix``, ``shape``, ...). spaCy
+already stores every attribute value as a stable 64-bit hash of its string
+(``token.norm`` and friends), so no vocabulary is built: each hash is mixed
+with a few seeds (splitmix64 finalizer, vectorised in numpy) and reduced
+modulo ``n_rows``, exactly like the hashed embeddings of spaCy/thinc
+(``HashEmbed``), which sum the rows of several seeds. Unseen words therefore
+get valid ids naturally, and ids are identical across runs and processes
+(Python's salted ``hash()`` is never used).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "ATTRIBUTES",
+    "N_CHAR_ROWS",
+    "N_CHARS",
+    "N_HASHES",
+    "TokenizedTexts",
+    "check_texts",
+    "load_tokenizer",
+    "tokenize",
+]
+
+#: Lexical attributes a token can be described by, and their spaCy attribute names.
+ATTRIBUTES = ("orth", "lower", "norm", "prefix", "suffix", "shape")
+
+#: Number of seeds each attribute value is hashed with; their embedding rows are summed.
+N_HASHES = 4
+
+#: Character features: the first and last ``N_CHARS // 2`` characters of a token.
+N_CHARS = 8
+
+#: Rows of the hashed character table; row 0 means "no character" (short tokens).
+N_CHAR_ROWS = 2048
+
+_U64 = np.uint64
+_WS = re.compile(r"\s")
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64 finalizer on a uint64 array (wrapping arithmetic)."""
+    x = np.asarray(x, dtype=_U64)
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> _U64(27))) * _U64(0x94D049BB133111EB)
+        return x ^ (x >> _U64(31))
+
+
+def _spacy_attr_ids(attrs: Sequence[str]) -> list[int]:
+    import spacy.attrs
+
+    return [int(getattr(spacy.attrs, name.upper())) for name in attrs]
+
+
+def _seeds(attrs: Sequence[str]) -> np.ndarray:
+    """uint64 seeds of shape (n_attrs, N_HASHES), fixed per attribute *name*."""
+    ids = np.asarray(_spacy_attr_ids(attrs), dtype=_U64)
+    raw = ids[:, None] * _U64(64) + np.arange(1, N_HASHES + 1, dtype=_U64)[None, :]
+    return _mix64(raw)
+
+
+def hash_ids(values: np.ndarray, attrs: Sequence[str], n_rows: int) -> np.ndarray:
+    """Reduce spaCy's uint64 attribute hashes to table rows.
+
+    Parameters
+    ----------
+    values : ndarray of uint64, shape (n_tokens, n_attrs)
+        Output of ``Doc.to_array(attrs)``.
+    attrs, n_rows
+        Attribute names (fix the seeds) and the size of each attribute's table.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_tokens, n_attrs, N_HASHES), values in ``[0, n_rows)``.
+    """
+    values = np.asarray(values, dtype=_U64)
+    with np.errstate(over="ignore"):
+        mixed = _mix64(values[:, :, None] + _seeds(attrs)[None, :, :])
+    return (mixed % _U64(n_rows)).astype(np.int64)
+
+
+def _char_ids(codepoints: np.ndarray) -> np.ndarray:
+    """Map unicode code points to rows ``1..N_CHAR_ROWS-1`` of the character table."""
+    return (_mix64(codepoints.astype(_U64)) % _U64(N_CHAR_ROWS - 1)).astype(np.int64) + 1
+
+
+class TokenizedTexts:
+    """A ragged batch of tokenized documents, stored as flat arrays.
+
+    Token strings are not stored, only their hashed attribute ids.
+
+    Attributes
+    ----------
+    ids : ndarray of int64, shape (n_tokens, n_attrs, n_hashes)
+        Row ids of every token's attributes in their hashed tables, in ``[0, n_rows)``.
+        Tokens of document ``i`` are ``ids[offsets[i]:offsets[i + 1]]``.
+    offsets : ndarray of int64, shape (n_docs + 1,)
+        Start of every document in ``ids``; ``offsets[0] == 0``.
+    chars : ndarray of int64, shape (n_tokens, N_CHARS) or None
+        Hashed first/last characters of every token (0 = none), when requested.
+    attrs : tuple of str
+        The attributes, in the order of ``ids``'s second axis.
+    n_rows : int
+        Size of each attribute's hashed table.
+    """
+
+    __slots__ = ("ids", "offsets", "chars", "attrs", "n_rows")
+
+    def __init__(self, ids, offsets, chars=None, *, attrs, n_rows):
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.chars = None if chars is None else np.asarray(chars, dtype=np.int64)
+        self.attrs = tuple(attrs)
+        self.n_rows = int(n_rows)
+        if self.offsets.ndim != 1 or self.offsets.size == 0 or self.offsets[0] != 0:
+            raise ValueError("offsets must be a 1-D array starting at 0.")
+        if self.ids.ndim != 3 or self.ids.shape[0] != self.offsets[-1]:
+            raise ValueError(
+                f"ids must have shape (offsets[-1], n_attrs, n_hashes), got {self.ids.shape}."
+            )
+
+    # -- pickling (``__slots__`` classes need explicit state) --------------------
+    def __getstate__(self):
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state):
+        for name in self.__slots__:
+            setattr(self, name, state[name])
+
+    def __len__(self) -> int:
+        return self.offsets.size - 1
+
+    def __repr__(self) -> str:
+        return (
+            f"TokenizedTexts(n_docs={len(self)}, n_tokens={self.n_tokens}, "
+            f"attrs={self.attrs}, n_rows={self.n_rows}, chars={self.chars is not None})"
+        )
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.offsets[-1])
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Number of tokens of every document."""
+        return np.diff(self.offsets)
+
+    def take(self, rows) -> TokenizedTexts:
+        """Documents ``rows`` (int indices, negative allowed, or a boolean mask), in that order."""
+        rows = np.asarray(rows)
+        n = len(self)
+        if rows.dtype == bool:
+            if rows.shape != (n,):
+                raise IndexError(f"boolean mask of shape {rows.shape} for {n} documents.")
+            rows = np.flatnonzero(rows)
+        elif rows.size == 0:
+            rows = np.zeros(0, dtype=np.int64)
+        elif not np.issubdtype(rows.dtype, np.integer):
+            raise IndexError(f"rows must be integers or a boolean mask, got dtype {rows.dtype}.")
+        rows = rows.reshape(-1).astype(np.int64)
+        if rows.size and (rows.min() < -n or rows.max() >= n):
+            raise IndexError(f"row index out of range for {n} documents.")
+        rows = rows % max(n, 1)
+        starts = self.offsets[rows]
+        lengths = self.offsets[rows + 1] - starts
+        offsets = np.zeros(rows.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        # token i of the new batch comes from starts[doc] + (i - offsets[doc])
+        index = np.arange(offsets[-1], dtype=np.int64) + np.repeat(starts - offsets[:-1], lengths)
+        chars = None if self.chars is None else self.chars[index]
+        return TokenizedTexts(self.ids[index], offsets, chars, attrs=self.attrs, n_rows=self.n_rows)
+
+    def __getitem__(self, key) -> TokenizedTexts:
+        if isinstance(key, slice):
+            return self.take(np.arange(len(self))[key])
+        if isinstance(key, numbers.Integral):
+            return self.take([key])
+        return self.take(key)
+
+    def padded(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """Documents ``start:stop`` padded to the longest of them (at least 1 position).
+
+        Returns ``{"ids": (B, T, n_attrs, n_hashes) int64, "mask": (B, T) bool}``
+        plus ``"chars": (B, T, N_CHARS)`` when character ids are stored. Padded
+        positions hold id 0 and ``mask == False``.
+        """
+        start, stop, _ = slice(start, stop).indices(len(self))
+        stop = max(stop, start)
+        lo, hi = self.offsets[start], self.offsets[stop]
+        lengths = np.diff(self.offsets[start : stop + 1])
+        n_docs = lengths.size
+        width = max(int(lengths.max()) if n_docs else 0, 1)
+        doc = np.repeat(np.arange(n_docs), lengths)
+        pos = np.arange(hi - lo, dtype=np.int64) - np.repeat(self.offsets[start:stop] - lo, lengths)
+        out = {}
+        ids = np.zeros((n_docs, width) + self.ids.shape[1:], dtype=np.int64)
+        ids[doc, pos] = self.ids[lo:hi]
+        out["ids"] = ids
+        mask = np.zeros((n_docs, width), dtype=bool)
+        mask[doc, pos] = True
+        out["mask"] = mask
+        if self.chars is not None:
+            chars = np.zeros((n_docs, width, self.chars.shape[1]), dtype=np.int64)
+            chars[doc, pos] = self.chars[lo:hi]
+            out["chars"] = chars
+        return out
+
+
+# -- input validation ---------------------------------------------------------------
+
+
+def _is_nan(value) -> bool:
+    try:
+        return bool(value != value)  # NaN, pandas.NA raises -> handled below
+    except (TypeError, ValueError):
+        return True
+
+
+def check_texts(X) -> list[str]:
+    """Validate raw texts: an iterable (list, ndarray, Series, ...) of str.
+
+    Raises ``ValueError`` for a single string, a non-iterable, no documents,
+    or a missing / non-string item (naming its row index and type).
+    """
+    if isinstance(X, (str, bytes)):
+        raise ValueError(
+            "X must be an iterable of strings (one per document), got a single "
+            f"{type(X).__name__}; wrap it in a list: [text]."
+        )
+    if hasattr(X, "iloc") and getattr(X, "ndim", 1) == 2:  # DataFrame
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"X must be a 1-D iterable of strings; got a DataFrame with {X.shape[1]} "
+                "columns. Select the text column."
+            )
+        X = X.iloc[:, 0]
+    if isinstance(X, np.ndarray):
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        elif X.ndim != 1:
+            raise ValueError(f"X must be a 1-D array of strings, got shape {X.shape}.")
+    if hasattr(X, "tolist") and not isinstance(X, np.ndarray):
+        X = X.tolist()  # pandas Series / Index
+    if not isinstance(X, Iterable):
+        raise ValueError(
+            f"X must be an iterable of strings (one per document), got {type(X).__name__}."
+        )
+    texts = list(X)
+    if not texts:
+        raise ValueError("X contains no documents; at least one is required.")
+    for i, text in enumerate(texts):
+        if isinstance(text, str):
+            continue
+        if (
+            text is None
+            or (isinstance(text, float) and math.isnan(text))
+            or (
+                not isinstance(text, (bytes, numbers.Number, list, tuple, np.ndarray))
+                and _is_nan(text)
+            )
+        ):
+            raise ValueError(
+                f"X[{i}] is missing ({text!r} of type {type(text).__name__}); every "
+                "document must be a string. Use '' for an empty document."
+            )
+        raise ValueError(
+            f"X[{i}] is a {type(text).__name__} ({text!r:.50}), not a str; every "
+            "document must be a string."
+        )
+    return [str(text) for text in texts]  # numpy.str_ -> str
+
+
+# -- tokenization -------------------------------------------------------------------
+
+
+def load_tokenizer(name: str):
+    """A spaCy ``Language`` with only a tokenizer.
+
+    ``"blank:<lang>"`` gives ``spacy.blank(lang)``; anything else is an installed
+    pipeline package or path, loaded with every component excluded.
+    """
+    import spacy
+
+    if not isinstance(name, str) or not name:
+        raise ValueError(
+            f"tokenizer must be 'blank:<lang>' or a spaCy pipeline name, got {name!r}."
+        )
+    if name.startswith("blank:"):
+        lang = name.split(":", 1)[1]
+        try:
+            return spacy.blank(lang)
+        except Exception as exc:  # spaCy raises ImportError / ValueError for unknown codes
+            raise ValueError(
+                f"tokenizer {name!r}: spaCy has no language {lang!r} ({exc})."
+            ) from exc
+    try:
+        meta = spacy.util.get_model_meta(spacy.util.get_package_path(name))
+        components = list(meta.get("components", meta.get("pipeline", [])))
+    except Exception:
+        components = None
+    try:
+        if components is not None:
+            return spacy.load(name, exclude=components)
+        return spacy.load(name)
+    except OSError as exc:
+        raise ValueError(
+            f"tokenizer {name!r} is not an installed spaCy pipeline. Install it with "
+            f"`python -m spacy download {name}`, or use tokenizer='blank:en' (a rule-based "
+            "tokenizer that needs no download)."
+        ) from exc
+
+
+def _cut(text: str, budget: int) -> tuple[str, int]:
+    """The first ``budget``-ish characters of ``text``, cut at whitespace when possible.
+
+    Returns the prefix and where its last *complete* whitespace-delimited chunk
+    ends (``len(prefix)`` when cut at whitespace): tokens that start before it
+    are exactly the full text's tokens (spaCy splits on whitespace first).
+    """
+    if len(text) <= budget:
+        return text, len(text)
+    match = _WS.search(text, budget, 2 * budget)
+    if match is not None:
+        return text[: match.start()], match.start()
+    prefix = text[: 2 * budget]
+    last_ws = max(prefix.rfind(c) for c in (" ", "\n", "\t", "\r"))
+    return prefix, max(last_ws, 0)
+
+
+def tokenize(
+    texts: Sequence[str],
+    nlp,
+    *,
+    attrs: Sequence[str],
+    n_rows: int,
+    max_length: int,
+    chars: bool = False,
+    batch_size: int = 256,
+) -> TokenizedTexts:
+    """Tokenize ``texts`` with ``nlp`` and hash their attributes (see the module docstring).
+
+    Documents longer than ``max_length`` tokens keep their first ``max_length``
+    tokens. Long texts are cut before tokenization (at whitespace, growing the
+    cut until enough tokens are found), so a 2M-character text costs about as
+    much as a ``16 * max_length``-character one.
+    """
+    from spacy.attrs import IDX, LENGTH
+
+    attr_ids = _spacy_attr_ids(attrs)
+    columns = attr_ids + [IDX, LENGTH]
+    budget = max(16 * max_length, 1024)
+    cuts = [_cut(text, budget) for text in texts]
+    longest = max((len(prefix) for prefix, _ in cuts), default=0)
+    if nlp.max_length <= longest:
+        nlp.max_length = longest + 1
+
+    arrays = []
+    for i, doc in enumerate(nlp.pipe((p for p, _ in cuts), batch_size=batch_size)):
+        prefix, complete = cuts[i]
+        array = doc.to_array(columns)
+        grow = budget
+        # A cut text must give more than max_length tokens that start inside its
+        # complete chunks; otherwise cut it again, longer.
+        while len(prefix) < len(texts[i]) and (
+            np.count_nonzero(array[:, -2] < complete) <= max_length
+        ):
+            grow *= 4
+            prefix, complete = _cut(texts[i], grow)
+            if nlp.max_length <= len(prefix):
+                nlp.max_length = len(prefix) + 1
+            array = nlp.make_doc(prefix).to_array(columns)
+        arrays.append(array[:max_length])
+
+    lengths = np.fromiter((a.shape[0] for a in arrays), dtype=np.int64, count=len(arrays))
+    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    flat = (
+        np.concatenate(arrays, axis=0) if offsets[-1] else np.zeros((0, len(columns)), dtype=_U64)
+    )
+    ids = hash_ids(flat[:, : len(attr_ids)], attrs, n_rows)
+
+    char_ids = None
+    if chars:
+        char_ids = _first_last_chars(
+            texts,
+            flat[:, -2].astype(np.int64),
+            flat[:, -1].astype(np.int64),
+            lengths,
+        )
+    return TokenizedTexts(ids, offsets, char_ids, attrs=attrs, n_rows=n_rows)
+
+
+def _first_last_chars(texts, idx, length, lengths) -> np.ndarray:
+    """Hashed first and last ``N_CHARS // 2`` characters of every token, vectorised."""
+    half = N_CHARS // 2
+    # Each token lies within the first ``end`` characters of its text.
+    n_docs = lengths.size
+    doc_of_token = np.repeat(np.arange(n_docs), lengths)
+    ends = np.zeros(n_docs, dtype=np.int64)
+    if idx.size:
+        token_end = idx + length
+        np.maximum.at(ends, doc_of_token, token_end)
+    pieces = [texts[i][: ends[i]] for i in range(n_docs)]
+    codepoints = np.frombuffer("".join(pieces).encode("utf-32-le"), dtype=np.uint32)
+    char_offsets = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(ends, out=char_offsets[1:])
+    start = char_offsets[doc_of_token] + idx
+    j = np.arange(half, dtype=np.int64)[None, :]
+    first_pos = start[:, None] + j
+    first_ok = j < length[:, None]
+    last_pos = start[:, None] + length[:, None] - half + j
+    last_ok = (length[:, None] - half + j) >= 0
+    pos = np.concatenate([first_pos, last_pos], axis=1)
+    ok = np.concatenate([first_ok, last_ok], axis=1)
+    out = np.zeros(pos.shape, dtype=np.int64)
+    if codepoints.size:
+        out[ok] = _char_ids(codepoints[pos[ok]])
+    return out
