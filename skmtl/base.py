@@ -9,8 +9,10 @@ torch modules live in :mod:`skmtl.encoders`, :mod:`skmtl.heads` and
 from __future__ import annotations
 
 import copy
+import io
 import numbers
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -996,6 +998,38 @@ class BaseMultiTaskEstimator(BaseEstimator):
             raise ValueError("Y has no labelled row for any task; nothing to score.")
         return float(np.mean(scores))
 
+    # ------------------------------------------------------------ pickling
+
+    _TORCH_STATE = ("module_", "optimizer_")
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state = dict(state)
+        # torch.save keeps a device-independent byte string: a model fitted on a
+        # GPU can be unpickled on a machine without one (see __setstate__).
+        for key in self._TORCH_STATE:
+            if key in state:
+                buffer = io.BytesIO()
+                torch.save(state[key], buffer)
+                state[key] = _TorchBytes(buffer.getvalue())
+        return state
+
+    def __setstate__(self, state):
+        device = state.get("device_")
+        if device is not None and device.type == "cuda" and not torch.cuda.is_available():
+            warnings.warn(
+                f"This model was fitted on {device} but torch sees no GPU here; it was loaded "
+                "on the CPU.",
+                stacklevel=2,
+            )
+            state["device_"] = device = torch.device("cpu")
+        for key in self._TORCH_STATE:
+            if isinstance(state.get(key), _TorchBytes):
+                state[key] = torch.load(
+                    io.BytesIO(state[key]), map_location=device, weights_only=False
+                )
+        super().__setstate__(state)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         if self.encoder is None:
@@ -1007,6 +1041,10 @@ class BaseMultiTaskEstimator(BaseEstimator):
         tags.target_tags.single_output = True
         tags.target_tags.multi_output = True
         return tags
+
+
+class _TorchBytes(bytes):
+    """A torch object serialised with ``torch.save`` inside a pickled estimator."""
 
 
 def _rng_devices(device: torch.device) -> list:
