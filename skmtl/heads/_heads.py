@@ -54,18 +54,25 @@ def masked_task_loss(
 ) -> torch.Tensor:
     """Weighted mean loss over a batch's labelled rows of one task.
 
-    ``row_weight`` is the sample weight times the labelled mask.
+    ``row_weight`` is the sample weight times the labelled mask. Per row:
+    cross-entropy (binary, multiclass), binary cross-entropy summed over the
+    labels (multilabel), squared error summed over the task's columns on the
+    standardised scale (continuous).
     """
     if task_type in ("binary", "multiclass"):
         per_row = F.cross_entropy(
             output, target.clamp(min=0), weight=class_weight, reduction="none"
         )
     elif task_type == "multilabel":
+        # Summed over labels: the negative log-likelihood of the row's label set
+        # (as in sklearn's MLPClassifier), so averaging does not shrink a
+        # 28-label task to the weight of a 4-label one.
         per_row = F.binary_cross_entropy_with_logits(
             output, target, pos_weight=class_weight, reduction="none"
-        ).mean(dim=1)
+        ).sum(dim=1)
     else:
-        per_row = (output - target).pow(2).mean(dim=1)
+        # Summed over the columns of a multi-column task, likewise.
+        per_row = (output - target).pow(2).sum(dim=1)
     total = row_weight.sum()
     # clamp: an unlabelled batch gives 0 / 1 = 0, with zero gradient.
     return (per_row * row_weight).sum() / total.clamp(min=torch.finfo(total.dtype).tiny)
