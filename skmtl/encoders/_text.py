@@ -76,7 +76,10 @@ class TextEncoder(BaseEstimator):
         Dropout after the mixing layer and in each contextual layer.
     max_length : int, default=256
         Documents are truncated to their first ``max_length`` tokens. Very long
-        texts are cut before tokenization, so a 2M-character text is cheap.
+        texts are cut before tokenization, so a 2M-character text is cheap;
+        whitespace-free runs of more than 500 characters are split every 500
+        characters and whitespace runs are shortened to 500 characters (spaCy's
+        tokenizer is quadratic on runs such as "!!!!...").
     pooling : {"mean", "max", "mean+max"}, default="mean"
         Pooling of the token vectors of a document (padding excluded). Documents
         with no tokens (empty strings) pool to zeros.
@@ -169,7 +172,8 @@ class TextEncoder(BaseEstimator):
             )
         if not isinstance(self.tokenizer, str) or not self.tokenizer:
             raise ValueError(
-                f"tokenizer must be 'blank:<lang>' or a spaCy pipeline name, got {self.tokenizer!r}."
+                "tokenizer must be 'blank:<lang>' or a spaCy pipeline name, "
+                f"got {self.tokenizer!r}."
             )
 
     def _attrs(self) -> tuple:

@@ -43,8 +43,14 @@ N_CHARS = 8
 #: Rows of the hashed character table; row 0 means "no character" (short tokens).
 N_CHAR_ROWS = 2048
 
+#: Whitespace-free runs longer than this are split into pieces of this many characters
+#: before tokenization (spaCy's affix loop is quadratic on runs like "!!!!...").
+MAX_RUN = 500
+
 _U64 = np.uint64
 _WS = re.compile(r"\s")
+_LONG_RUN = re.compile(rf"\S{{{MAX_RUN + 1},}}")
+_LONG_SPACE = re.compile(rf"\s{{{MAX_RUN + 1},}}")
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
@@ -320,6 +326,22 @@ def load_tokenizer(name: str):
         ) from exc
 
 
+def _split_long_runs(text: str) -> str:
+    """Split whitespace-free runs and shorten whitespace runs longer than ``MAX_RUN``."""
+    if len(text) <= MAX_RUN:
+        return text
+    if _LONG_RUN.search(text) is not None:
+
+        def split(match):
+            run = match.group()
+            return " ".join(run[i : i + MAX_RUN] for i in range(0, len(run), MAX_RUN))
+
+        text = _LONG_RUN.sub(split, text)
+    if _LONG_SPACE.search(text) is not None:
+        text = _LONG_SPACE.sub(lambda match: match.group()[:MAX_RUN], text)
+    return text
+
+
 def _cut(text: str, budget: int) -> tuple[str, int]:
     """The first ``budget``-ish characters of ``text``, cut at whitespace when possible.
 
@@ -352,13 +374,16 @@ def tokenize(
     Documents longer than ``max_length`` tokens keep their first ``max_length``
     tokens. Long texts are cut before tokenization (at whitespace, growing the
     cut until enough tokens are found), so a 2M-character text costs about as
-    much as a ``16 * max_length``-character one.
+    much as a ``16 * max_length``-character one. Whitespace-free runs longer than
+    ``MAX_RUN`` (500) characters are split into pieces of 500 characters first,
+    and longer whitespace runs are shortened to 500 characters.
     """
     from spacy.attrs import IDX, LENGTH
 
     attr_ids = _spacy_attr_ids(attrs)
     columns = attr_ids + [IDX, LENGTH]
     budget = max(16 * max_length, 1024)
+    texts = [_split_long_runs(text) for text in texts]
     cuts = [_cut(text, budget) for text in texts]
     longest = max((len(prefix) for prefix, _ in cuts), default=0)
     if nlp.max_length <= longest:
