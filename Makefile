@@ -47,5 +47,5 @@ $(STAMP): pyproject.toml
 	  echo "no nvidia-smi: installing the CPU torch build $(TORCH_CPU_VERSION)"; \
 	  $(PIP) install --no-deps "torch==$(TORCH_CPU_VERSION)" --extra-index-url $(TORCH_CPU_INDEX); \
 	fi
-	$(PIP) install -e ".[dev]"
+	$(PIP) install -e ".[dev,sentence]"
 	@touch $@

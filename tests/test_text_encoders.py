@@ -183,6 +183,7 @@ def test_single_string_and_empty_inputs_raise(enc):
         ({"width": 0}, "width"),
         ({"dropout": 1.0}, "dropout"),
         ({"architecture": "transformer", "width": 10, "n_heads": 4}, "multiple of n_heads"),
+        ({"static_vectors": "yes"}, "static_vectors must be a bool"),
     ],
 )
 def test_bad_params_raise_in_prepare_and_build(params, match):
@@ -312,3 +313,122 @@ def test_clone(enc):
     assert twin.get_params() == enc.get_params()
     assert "_nlp" not in vars(twin)
     assert clone(TextEncoder(architecture="nope")).architecture == "nope"
+
+
+# -- static vectors --------------------------------------------------------------------
+
+VEC_DIM = 6
+VOCAB = {"good": 1.0, "bad": -1.0, "film": 0.5}
+
+
+def _vectors_pipeline():
+    """A blank English tokenizer with a few hand-set word vectors."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    for i, (word, value) in enumerate(VOCAB.items()):
+        vec = np.full(VEC_DIM, value, dtype=np.float32)
+        vec[i] += 3.0
+        nlp.vocab.set_vector(word, vec)
+    return nlp
+
+
+@pytest.fixture
+def fake_vectors(monkeypatch):
+    from skmtl.encoders import _text
+
+    real = _text.load_tokenizer
+    monkeypatch.setattr(
+        _text,
+        "load_tokenizer",
+        lambda name: _vectors_pipeline() if name == "fake_vectors" else real(name),
+    )
+    return TextEncoder(tokenizer="fake_vectors", static_vectors=True, **TINY)
+
+
+def test_static_vector_rows_and_oov(fake_vectors):
+    tokens = fake_vectors.prepare(["A good film.", "", "Good bad zzz"])
+    table = fake_vectors._get_nlp().vocab.vectors
+    row = {w: int(table.find(key=w)) for w in VOCAB}
+    # exact-text lookup, like token.vector: "A", ".", "Good" (capitalised), "zzz" have none
+    assert tokens.vector_rows.tolist() == [-1, row["good"], row["film"], -1, -1, row["bad"], -1]
+    sub = tokens.take([2, 0])
+    assert sub.vector_rows.tolist() == [-1, row["bad"], -1, -1, row["good"], row["film"], -1]
+    assert pickle.loads(pickle.dumps(sub)).vector_rows.tolist() == sub.vector_rows.tolist()
+    batch = fake_vectors.batch(tokens, 0, 3)
+    assert set(batch) == {"ids", "mask", "vector_rows"}
+    assert batch["vector_rows"].shape == (3, 4) and batch["vector_rows"].dtype == torch.long
+    assert batch["vector_rows"][1].tolist() == [-1] * 4  # padding is -1
+    assert batch["vector_rows"][2, :3].tolist() == [-1, row["bad"], -1]
+    # tokens without vectors cannot be batched by an encoder that wants them, and back
+    plain = TextEncoder(**TINY)
+    with pytest.raises(ValueError, match="static_vectors"):
+        plain.batch(tokens, 0, 1)
+    with pytest.raises(ValueError, match="static_vectors"):
+        fake_vectors.batch(plain.prepare(["good"]), 0, 1)
+
+
+def test_static_vectors_module_is_frozen_and_used(fake_vectors):
+    torch.manual_seed(0)
+    tokens = fake_vectors.prepare(["a good film", "bad", ""])
+    module = fake_vectors.build_module()
+    table = module.embed.vectors
+    nlp_table = fake_vectors._get_nlp().vocab.vectors.data
+    assert table.shape == (nlp_table.shape[0] + 1, VEC_DIM)  # + the zero row for "no vector"
+    np.testing.assert_array_equal(table[:-1].numpy(), nlp_table)
+    assert not table[-1].any()
+    assert all(p is not table for p in module.parameters())
+    assert "embed.vectors" not in module.state_dict()  # a build-time constant, not learned state
+    before = table.clone()
+    batch = fake_vectors.batch(tokens, 0, 3)
+    opt = torch.optim.AdamW(module.parameters(), lr=0.1, weight_decay=0.1)
+    module(batch).pow(2).sum().backward()
+    opt.step()
+    torch.testing.assert_close(module.embed.vectors, before, rtol=0, atol=0)
+    # the vectors change the output: the same ids without their vector rows differ
+    module.eval()
+    out = module(batch)
+    no_vectors = dict(batch, vector_rows=torch.full_like(batch["vector_rows"], -1))
+    assert not torch.allclose(out[:2], module(no_vectors)[:2])
+    assert out[2].abs().sum() == 0  # the empty document still pools to zeros
+    # and a module without static vectors gives other outputs on the same texts
+    torch.manual_seed(0)
+    plain = clone(fake_vectors).set_params(static_vectors=False)
+    plain_out = plain.build_module().eval()(plain.batch(plain.prepare(["a good film"]), 0, 1))
+    assert plain_out.shape == out[:1].shape and not torch.allclose(plain_out, out[:1])
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_static_vectors_all_architectures_train(fake_vectors, arch):
+    torch.manual_seed(0)
+    enc = fake_vectors.set_params(architecture=arch)
+    module = enc.build_module()
+    out = module(enc.batch(enc.prepare(TEXTS), 0, 4))
+    assert out.shape == (4, 16) and torch.isfinite(out).all()
+    out.sum().backward()
+
+
+def test_static_vectors_pickle_spec_and_module(fake_vectors):
+    tokens = fake_vectors.prepare(["good film", "bad"])
+    torch.manual_seed(0)
+    module = fake_vectors.build_module().eval()
+    expected = module(fake_vectors.batch(tokens, 0, 2))
+    # the spec pickles without the spaCy pipeline (nor its vectors)
+    blob = pickle.dumps(fake_vectors)
+    assert b"spacy" not in blob and len(blob) < 2000
+    restored = pickle.loads(blob)
+    assert restored.get_params() == fake_vectors.get_params()
+    # the module carries its own copy of the table: no spaCy needed to run it
+    module_blob = pickle.dumps(module)
+    assert b"spacy" not in module_blob
+    twin = pickle.loads(module_blob)
+    torch.testing.assert_close(twin.embed.vectors, module.embed.vectors)
+    torch.testing.assert_close(twin(fake_vectors.batch(tokens, 0, 2)), expected)
+
+
+def test_static_vectors_need_a_pipeline_with_vectors():
+    enc = TextEncoder(static_vectors=True, **TINY)
+    with pytest.raises(ValueError, match=r"'blank:en' has no word vectors.*en_core_web_md"):
+        enc.prepare(["x"])
+    with pytest.raises(ValueError, match="has no word vectors"):
+        enc.build_module()

@@ -11,7 +11,8 @@ that an estimator uses in three steps::
 The design follows spaCy's ``tok2vec``: ``MultiHashEmbed`` (hashed ``norm``,
 ``prefix``, ``suffix`` and ``shape`` embeddings, mixed by a dense layer)
 optionally with character features (``CharacterEmbed``-like: the first and
-last 4 characters of each token), followed by a contextual encoder
+last 4 characters of each token) and frozen static word vectors of a spaCy
+pipeline (``StaticVectors``-like), followed by a contextual encoder
 (``MaxoutWindowEncoder``-like CNN, a BiLSTM or a transformer) and pooling.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import math
 import numbers
 
+import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from torch import nn
@@ -88,6 +90,18 @@ class TextEncoder(BaseEstimator):
         name of an installed spaCy pipeline (only its tokenizer is used).
     batch_size : int, default=256
         Texts per batch of ``nlp.pipe`` when tokenizing.
+    static_vectors : bool, default=False
+        If True, every token's static word vector from the `tokenizer`
+        pipeline's vectors table (looked up by the token's exact text, like
+        ``token.vector``; zeros for a token without a vector) is concatenated
+        to its attribute embeddings before the mixing layer, which projects
+        them together to ``width``. The vectors are frozen (never trained).
+        `tokenizer` must then be an installed spaCy pipeline with word vectors
+        (e.g. ``"en_core_web_md"``; ``"blank:<lang>"`` has none), else a
+        ``ValueError`` is raised. :meth:`build_module` copies the whole table
+        into the module (a non-trainable buffer, outside ``state_dict()``), so
+        a fitted model pickles without spaCy but is as large as the table
+        (about 24 MB for ``en_core_web_md``, 600 MB for ``en_core_web_lg``).
 
     Examples
     --------
@@ -117,6 +131,7 @@ class TextEncoder(BaseEstimator):
         pooling="mean",
         tokenizer="blank:en",
         batch_size=256,
+        static_vectors=False,
     ):
         self.architecture = architecture
         self.embed_dim = embed_dim
@@ -132,6 +147,7 @@ class TextEncoder(BaseEstimator):
         self.pooling = pooling
         self.tokenizer = tokenizer
         self.batch_size = batch_size
+        self.static_vectors = static_vectors
 
     # -- validation ---------------------------------------------------------------
     def _validate_params(self) -> None:
@@ -175,6 +191,8 @@ class TextEncoder(BaseEstimator):
                 "tokenizer must be 'blank:<lang>' or a spaCy pipeline name, "
                 f"got {self.tokenizer!r}."
             )
+        if not isinstance(self.static_vectors, (bool, np.bool_)):
+            raise ValueError(f"static_vectors must be a bool, got {self.static_vectors!r}.")
 
     def _attrs(self) -> tuple:
         if isinstance(self.attrs, str):
@@ -188,6 +206,24 @@ class TextEncoder(BaseEstimator):
             cached = (self.tokenizer, load_tokenizer(self.tokenizer))
             self._nlp = cached
         return cached[1]
+
+    def _get_vectors(self):
+        """The tokenizer pipeline's static vectors table; ValueError if it has none."""
+        vectors = self._get_nlp().vocab.vectors
+        n_rows, width = vectors.shape
+        if n_rows and width and getattr(vectors, "mode", "default") != "default":
+            raise ValueError(
+                "static_vectors=True supports spaCy vectors tables in 'default' mode; the "
+                f"pipeline tokenizer={self.tokenizer!r} has {vectors.mode!r} vectors."
+            )
+        if not (len(vectors) > 0 and n_rows and width and vectors.n_keys):
+            raise ValueError(
+                f"static_vectors=True but the spaCy pipeline tokenizer={self.tokenizer!r} has "
+                "no word vectors (nlp.vocab.vectors is empty; 'blank:<lang>' pipelines have "
+                "none). Use an installed pipeline with vectors, such as 'en_core_web_md' or "
+                "'en_core_web_lg', or set static_vectors=False."
+            )
+        return vectors
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -210,22 +246,25 @@ class TextEncoder(BaseEstimator):
         """
         self._validate_params()
         texts = check_texts(X)
+        nlp = self._get_nlp()
         return tokenize(
             texts,
-            self._get_nlp(),
+            nlp,
             attrs=self._attrs(),
             n_rows=self.n_rows,
             max_length=self.max_length,
             chars=self.char_dim > 0,
             batch_size=self.batch_size,
+            vectors=self._get_vectors() if self.static_vectors else None,
         )
 
     def batch(self, tokens: TokenizedTexts, start: int, stop: int) -> dict[str, torch.Tensor]:
         """Documents ``start:stop`` of ``tokens`` as padded tensors.
 
         Returns ``{"ids": LongTensor (B, T, n_attrs, 4), "mask": BoolTensor (B, T)}``
-        (plus ``"chars": LongTensor (B, T, 8)`` when ``char_dim > 0``), where ``T``
-        is the longest document of the slice (at least 1).
+        (plus ``"chars": LongTensor (B, T, 8)`` when ``char_dim > 0`` and
+        ``"vector_rows": LongTensor (B, T)``, -1 for none, when ``static_vectors``),
+        where ``T`` is the longest document of the slice (at least 1).
         """
         if not isinstance(tokens, TokenizedTexts):
             raise TypeError(
@@ -235,16 +274,26 @@ class TextEncoder(BaseEstimator):
             tokens.attrs != self._attrs()
             or tokens.n_rows != self.n_rows
             or ((tokens.chars is not None) != (self.char_dim > 0))
+            or ((tokens.vector_rows is not None) != bool(self.static_vectors))
         ):
             raise ValueError(
-                "tokens were prepared with other settings (attrs, n_rows or char_dim) than "
-                "this encoder's; call prepare() again."
+                "tokens were prepared with other settings (attrs, n_rows, char_dim or "
+                "static_vectors) than this encoder's; call prepare() again."
             )
         return {key: torch.from_numpy(value) for key, value in tokens.padded(start, stop).items()}
 
     def build_module(self) -> TextEncoderModule:
-        """A freshly initialised :class:`TextEncoderModule` (uses torch's global RNG)."""
+        """A freshly initialised :class:`TextEncoderModule` (uses torch's global RNG).
+
+        With ``static_vectors=True`` the tokenizer pipeline's vectors table is
+        copied into the module here.
+        """
         self._validate_params()
+        vectors = None
+        if self.static_vectors:
+            vectors = self._get_vectors().data
+            if not isinstance(vectors, np.ndarray):  # cupy (spaCy on GPU)
+                vectors = vectors.get()
         return TextEncoderModule(
             architecture=self.architecture,
             n_attrs=len(self._attrs()),
@@ -258,6 +307,7 @@ class TextEncoder(BaseEstimator):
             dropout=float(self.dropout),
             max_length=self.max_length,
             pooling=self.pooling,
+            static_vectors=vectors,
         )
 
 
@@ -265,9 +315,15 @@ class TextEncoder(BaseEstimator):
 
 
 class _HashEmbed(nn.Module):
-    """Hashed attribute (and character) embeddings mixed into ``width``-wide token vectors."""
+    """Hashed attribute (and character) embeddings mixed into ``width``-wide token vectors.
 
-    def __init__(self, n_attrs, n_rows, embed_dim, width, char_dim, dropout):
+    ``vectors`` (an array ``(n_vectors, vector_dim)``) adds frozen static vectors: a
+    copy of the table plus a zero last row (tokens without a vector, row -1), kept
+    as a non-persistent buffer (moved by ``.to()``, pickled, never optimised, and
+    left out of ``state_dict()`` so that checkpoints stay small).
+    """
+
+    def __init__(self, n_attrs, n_rows, embed_dim, width, char_dim, dropout, vectors=None):
         super().__init__()
         self.n_rows = n_rows
         self.table = nn.Embedding(n_attrs * n_rows, embed_dim)
@@ -280,6 +336,14 @@ class _HashEmbed(nn.Module):
         if char_dim > 0:
             self.chars = nn.Embedding(N_CHAR_ROWS, char_dim, padding_idx=0)
             n_in += N_CHARS * char_dim
+        self.has_vectors = vectors is not None
+        if self.has_vectors:
+            table = torch.as_tensor(np.asarray(vectors, dtype=np.float32))
+            if table.ndim != 2 or table.shape[1] < 1:
+                raise ValueError(f"static vectors must be a 2-D table, got {tuple(table.shape)}.")
+            table = torch.cat([table, table.new_zeros(1, table.shape[1])])
+            self.register_buffer("vectors", table, persistent=False)
+            n_in += table.shape[1]
         self.mix = nn.Linear(n_in, width)
         self.norm = nn.LayerNorm(width)
         self.dropout = nn.Dropout(dropout)
@@ -295,6 +359,10 @@ class _HashEmbed(nn.Module):
         parts = [x.reshape(B, T, -1)]
         if self.chars is not None:
             parts.append(self.chars(batch["chars"]).reshape(B, T, -1))
+        if self.has_vectors:
+            rows = batch["vector_rows"]
+            rows = torch.where(rows < 0, torch.full_like(rows, self.vectors.shape[0] - 1), rows)
+            parts.append(F.embedding(rows, self.vectors))
         x = torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0]
         return self.dropout(F.gelu(self.norm(self.mix(x))))
 
@@ -393,6 +461,9 @@ class TextEncoderModule(nn.Module):
     token vectors ``(B, T, token_features)``, zero at padded positions
     (``batch["mask"] == False``). ``out_features == token_features == width``
     except for ``pooling="mean+max"``, where ``out_features == 2 * width``.
+
+    ``static_vectors`` (an array ``(n_vectors, vector_dim)``, copied) adds frozen
+    static word vectors, looked up by ``batch["vector_rows"]`` (-1: none).
     """
 
     def __init__(
@@ -410,11 +481,14 @@ class TextEncoderModule(nn.Module):
         dropout,
         max_length,
         pooling,
+        static_vectors=None,
     ):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {list(POOLINGS)}, got {pooling!r}.")
-        self.embed = _HashEmbed(n_attrs, n_rows, embed_dim, width, char_dim, dropout)
+        self.embed = _HashEmbed(
+            n_attrs, n_rows, embed_dim, width, char_dim, dropout, vectors=static_vectors
+        )
         if architecture == "cnn":
             self.context = _CNN(width, depth, window, dropout)
         elif architecture == "bilstm":

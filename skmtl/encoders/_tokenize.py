@@ -114,18 +114,22 @@ class TokenizedTexts:
         Start of every document in ``ids``; ``offsets[0] == 0``.
     chars : ndarray of int64, shape (n_tokens, N_CHARS) or None
         Hashed first/last characters of every token (0 = none), when requested.
+    vector_rows : ndarray of int64, shape (n_tokens,) or None
+        Row of every token in the spaCy pipeline's static vectors table
+        (``nlp.vocab.vectors``), ``-1`` for a token without a vector, when requested.
     attrs : tuple of str
         The attributes, in the order of ``ids``'s second axis.
     n_rows : int
         Size of each attribute's hashed table.
     """
 
-    __slots__ = ("ids", "offsets", "chars", "attrs", "n_rows")
+    __slots__ = ("ids", "offsets", "chars", "attrs", "n_rows", "vector_rows")
 
-    def __init__(self, ids, offsets, chars=None, *, attrs, n_rows):
+    def __init__(self, ids, offsets, chars=None, *, attrs, n_rows, vector_rows=None):
         self.ids = np.asarray(ids, dtype=np.int64)
         self.offsets = np.asarray(offsets, dtype=np.int64)
         self.chars = None if chars is None else np.asarray(chars, dtype=np.int64)
+        self.vector_rows = None if vector_rows is None else np.asarray(vector_rows, dtype=np.int64)
         self.attrs = tuple(attrs)
         self.n_rows = int(n_rows)
         if self.offsets.ndim != 1 or self.offsets.size == 0 or self.offsets[0] != 0:
@@ -134,6 +138,10 @@ class TokenizedTexts:
             raise ValueError(
                 f"ids must have shape (offsets[-1], n_attrs, n_hashes), got {self.ids.shape}."
             )
+        if self.vector_rows is not None and self.vector_rows.shape != (self.ids.shape[0],):
+            raise ValueError(
+                f"vector_rows must have shape (offsets[-1],), got {self.vector_rows.shape}."
+            )
 
     # -- pickling (``__slots__`` classes need explicit state) --------------------
     def __getstate__(self):
@@ -141,7 +149,7 @@ class TokenizedTexts:
 
     def __setstate__(self, state):
         for name in self.__slots__:
-            setattr(self, name, state[name])
+            setattr(self, name, state.get(name))  # vector_rows: absent from older pickles
 
     def __len__(self) -> int:
         return self.offsets.size - 1
@@ -149,7 +157,8 @@ class TokenizedTexts:
     def __repr__(self) -> str:
         return (
             f"TokenizedTexts(n_docs={len(self)}, n_tokens={self.n_tokens}, "
-            f"attrs={self.attrs}, n_rows={self.n_rows}, chars={self.chars is not None})"
+            f"attrs={self.attrs}, n_rows={self.n_rows}, chars={self.chars is not None}, "
+            f"vectors={self.vector_rows is not None})"
         )
 
     @property
@@ -184,7 +193,15 @@ class TokenizedTexts:
         # token i of the new batch comes from starts[doc] + (i - offsets[doc])
         index = np.arange(offsets[-1], dtype=np.int64) + np.repeat(starts - offsets[:-1], lengths)
         chars = None if self.chars is None else self.chars[index]
-        return TokenizedTexts(self.ids[index], offsets, chars, attrs=self.attrs, n_rows=self.n_rows)
+        vector_rows = None if self.vector_rows is None else self.vector_rows[index]
+        return TokenizedTexts(
+            self.ids[index],
+            offsets,
+            chars,
+            attrs=self.attrs,
+            n_rows=self.n_rows,
+            vector_rows=vector_rows,
+        )
 
     def __getitem__(self, key) -> TokenizedTexts:
         if isinstance(key, slice):
@@ -197,8 +214,9 @@ class TokenizedTexts:
         """Documents ``start:stop`` padded to the longest of them (at least 1 position).
 
         Returns ``{"ids": (B, T, n_attrs, n_hashes) int64, "mask": (B, T) bool}``
-        plus ``"chars": (B, T, N_CHARS)`` when character ids are stored. Padded
-        positions hold id 0 and ``mask == False``.
+        plus ``"chars": (B, T, N_CHARS)`` when character ids are stored and
+        ``"vector_rows": (B, T)`` when static vector rows are stored. Padded
+        positions hold id 0 (vector row -1) and ``mask == False``.
         """
         start, stop, _ = slice(start, stop).indices(len(self))
         stop = max(stop, start)
@@ -219,6 +237,10 @@ class TokenizedTexts:
             chars = np.zeros((n_docs, width, self.chars.shape[1]), dtype=np.int64)
             chars[doc, pos] = self.chars[lo:hi]
             out["chars"] = chars
+        if self.vector_rows is not None:
+            vector_rows = np.full((n_docs, width), -1, dtype=np.int64)
+            vector_rows[doc, pos] = self.vector_rows[lo:hi]
+            out["vector_rows"] = vector_rows
         return out
 
 
@@ -368,6 +390,7 @@ def tokenize(
     max_length: int,
     chars: bool = False,
     batch_size: int = 256,
+    vectors=None,
 ) -> TokenizedTexts:
     """Tokenize ``texts`` with ``nlp`` and hash their attributes (see the module docstring).
 
@@ -377,11 +400,16 @@ def tokenize(
     much as a ``16 * max_length``-character one. Whitespace-free runs longer than
     ``MAX_RUN`` (500) characters are split into pieces of 500 characters first,
     and longer whitespace runs are shortened to 500 characters.
+
+    When ``vectors`` (a spaCy ``Vectors`` table, e.g. ``nlp.vocab.vectors``) is
+    given, the row of every token's ``ORTH`` key in it is stored too (``-1`` for
+    a token without a vector), like ``token.vector`` looks it up.
     """
-    from spacy.attrs import IDX, LENGTH
+    from spacy.attrs import IDX, LENGTH, ORTH
 
     attr_ids = _spacy_attr_ids(attrs)
-    columns = attr_ids + [IDX, LENGTH]
+    # the last two columns are always IDX and LENGTH; ORTH (for vectors) comes before them
+    columns = attr_ids + ([ORTH] if vectors is not None else []) + [IDX, LENGTH]
     budget = max(16 * max_length, 1024)
     texts = [_split_long_runs(text) for text in texts]
     cuts = [_cut(text, budget) for text in texts]
@@ -422,7 +450,13 @@ def tokenize(
             flat[:, -1].astype(np.int64),
             lengths,
         )
-    return TokenizedTexts(ids, offsets, char_ids, attrs=attrs, n_rows=n_rows)
+    vector_rows = None
+    if vectors is not None:
+        keys = np.ascontiguousarray(flat[:, len(attr_ids)], dtype=_U64)
+        vector_rows = np.asarray(vectors.find(keys=keys), dtype=np.int64).reshape(-1)
+    return TokenizedTexts(
+        ids, offsets, char_ids, attrs=attrs, n_rows=n_rows, vector_rows=vector_rows
+    )
 
 
 def _first_last_chars(texts, idx, length, lengths) -> np.ndarray:
