@@ -116,6 +116,17 @@ PARAMS_DOC["training"] = """\
         Print one line per epoch when > 0.
     warm_start : bool, default=False
         Continue training the fitted model on the next ``fit`` call.
+    record_gradients : bool, default=False
+        Record gradient diagnostics in ``history_``: after each epoch's
+        updates, each task's loss on a fixed probe batch (the first
+        ``batch_size`` training rows) is differentiated with respect to the
+        shared (trunk) parameters, with the network in eval mode (no
+        dropout, frozen batch-norm statistics). The epoch's record gets
+        ``grad_norm`` (``{task: L2 norm}``) and ``grad_cosine``
+        (``{"a|b": cosine similarity}`` for each pair of tasks; NaN when a
+        task has no labelled row in the probe). The gradients are computed
+        with ``torch.autograd.grad`` and discarded: training is unchanged.
+        Costs one forward and one backward pass per task per epoch.
     device : {"cpu", "cuda", "cuda:N", "auto"}, default="cpu"
         Where to train and predict.
 
@@ -183,6 +194,7 @@ class BaseMultiTaskEstimator(BaseEstimator):
         random_state=None,
         verbose: int = 0,
         warm_start: bool = False,
+        record_gradients: bool = False,
         device: str = "cpu",
     ) -> None:
         self.encoder = encoder
@@ -205,6 +217,7 @@ class BaseMultiTaskEstimator(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.record_gradients = record_gradients
         self.device = device
 
     # ------------------------------------------------------------ parameters
@@ -725,6 +738,16 @@ class BaseMultiTaskEstimator(BaseEstimator):
                     for t, v in zip(names, (weight_sum / seen.clamp(min=1)).cpu(), strict=False)
                 },
             }
+            if self.record_gradients:
+                record.update(
+                    _probe_gradients(
+                        module,
+                        X_fit,
+                        [(t, types[t], targets[t], weights[t], cw[t]) for t in names],
+                        batch,
+                        device,
+                    )
+                )
             if X_valid is not None:
                 scores = self._encoded_scores(
                     module,
@@ -1051,6 +1074,63 @@ def _rng_devices(device: torch.device) -> list:
     if device.type == "cuda":
         return [device.index if device.index is not None else torch.cuda.current_device()]
     return []
+
+
+def _probe_gradients(module, X_fit, task_specs, batch: int, device) -> dict[str, dict]:
+    """Per-task gradients of the shared parameters on the first ``batch`` training rows.
+
+    Runs in eval mode and restores each submodule's mode afterwards; uses
+    ``torch.autograd.grad``, so no ``.grad`` is touched and no random number
+    is drawn: the optimisation is exactly as without the probe.
+    """
+    m = min(batch, len(X_fit))
+    names = [spec[0] for spec in task_specs]
+    nan = float("nan")
+    result = {
+        "grad_norm": dict.fromkeys(names, nan),
+        "grad_cosine": {f"{a}|{b}": nan for i, a in enumerate(names) for b in names[i + 1 :]},
+    }
+    shared = list(module.shared_parameters())
+    if m < 1 or not shared:
+        return result
+    modes = {mod: mod.training for mod in module.modules()}
+    flags = [p.requires_grad for p in shared]
+    try:
+        module.eval()
+        for p in shared:  # a frozen trunk (add_tasks) still gets diagnosed
+            p.requires_grad_(True)
+        with torch.enable_grad():
+            out = module(move_batch(X_fit.batch(0, m), device))
+            grads = {}
+            for name, task_type, target, weight, cw in task_specs:
+                w = weight[:m]
+                if not bool(w.sum() > 0):
+                    continue
+                loss = masked_task_loss(task_type, out[name], target[:m], w, cw)
+                g = torch.autograd.grad(loss, shared, retain_graph=True, allow_unused=True)
+                grads[name] = torch.cat(
+                    [_dense(gi, p).reshape(-1) for gi, p in zip(g, shared, strict=True)]
+                ).double()
+    finally:
+        for p, flag in zip(shared, flags, strict=True):
+            p.requires_grad_(flag)
+        for mod, mode in modes.items():
+            mod.training = mode
+    norms = {name: g.norm() for name, g in grads.items()}
+    for name in grads:
+        result["grad_norm"][name] = float(norms[name])
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if a in grads and b in grads and norms[a] > 0 and norms[b] > 0:
+                cosine = grads[a] @ grads[b] / (norms[a] * norms[b])
+                result["grad_cosine"][f"{a}|{b}"] = float(cosine.clamp(-1.0, 1.0))
+    return result
+
+
+def _dense(grad, param) -> torch.Tensor:
+    if grad is None:
+        return torch.zeros_like(param)
+    return grad.to_dense() if grad.is_sparse else grad
 
 
 def _default_score(task: Task, target, labelled, output, threshold, sample_weight) -> float:

@@ -51,6 +51,7 @@ class ClassificationBase(BaseMultiTaskEstimator):
         random_state=None,
         verbose=0,
         warm_start=False,
+        record_gradients=False,
         device="cpu",
     ):
         super().__init__(
@@ -74,6 +75,7 @@ class ClassificationBase(BaseMultiTaskEstimator):
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
+            record_gradients=record_gradients,
             device=device,
         )
         self.threshold = threshold

@@ -1,0 +1,307 @@
+"""Property tests of the gradient-aggregation strategies (PCGrad, MGDA, ...)."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from torch import nn
+
+from skmtl import MultiTaskRegressor
+from skmtl.weighting import (
+    IMTLG,
+    MGDA,
+    AlignedMTL,
+    CAGrad,
+    GradDrop,
+    GradVac,
+    NashMTL,
+    PCGrad,
+    UPGrad,
+)
+from skmtl.weighting._gradvac import gradvac_weights
+from skmtl.weighting._nashmtl import nash_weights
+
+SEEDS = range(30)
+
+
+def rand_G(seed, k=2, n=6, conflict=True):
+    """Random float64 gradients; with ``conflict`` the first two conflict."""
+    g = torch.Generator().manual_seed(seed)
+    while True:
+        G = torch.randn(k, n, generator=g, dtype=torch.float64)
+        if not conflict or G[0] @ G[1] < 0:
+            return G
+
+
+# --------------------------------------------------------------------------- aggregators
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_pcgrad_does_not_conflict_with_either_task(seed):
+    G = rand_G(seed)
+    d, alpha = PCGrad(random_state=seed).aggregate(G)
+    assert torch.all(G @ d >= -1e-10)
+    torch.testing.assert_close(alpha @ G, d)
+    # Only the conflicting part is removed: without conflict, the plain sum.
+    H = G.abs()
+    torch.testing.assert_close(PCGrad().aggregate(H)[0], H.sum(0))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_mgda_two_tasks_is_the_closed_form_min_norm_point(seed):
+    G = rand_G(seed, conflict=seed % 2 == 0)
+    g1, g2 = G
+    a = float(torch.clamp((g2 - g1) @ g2 / (g1 - g2).pow(2).sum(), 0, 1))
+    d, alpha = MGDA().aggregate(G)
+    torch.testing.assert_close(d, a * g1 + (1 - a) * g2)
+    torch.testing.assert_close(alpha, torch.tensor([a, 1 - a], dtype=G.dtype))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_mgda_many_tasks_is_a_common_descent_direction(seed):
+    G = rand_G(seed, k=4, n=10)
+    d, alpha = MGDA().aggregate(G)
+    assert abs(float(alpha.sum()) - 1) < 1e-8 and torch.all(alpha >= 0)
+    # Optimality of the min-norm point: g_i . d >= ||d||^2 for every task.
+    assert torch.all(G @ d >= d @ d - 1e-6)
+    d2, alpha2 = MGDA(normalization="l2").aggregate(G)
+    torch.testing.assert_close(alpha2 @ G, d2)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_cagrad(seed):
+    G = rand_G(seed, k=3)
+    d0, alpha0 = CAGrad(c=0.0).aggregate(G)
+    torch.testing.assert_close(d0, G.mean(0))
+    g0 = G.mean(0)
+    for c in (0.2, 0.5, 0.9):
+        d, alpha = CAGrad(c=c).aggregate(G)
+        assert float(d @ g0) >= (1 - c) * float(g0 @ g0) / (1 + c**2) - 1e-8
+        torch.testing.assert_close(alpha @ G, d)
+    # A large c improves the worst task over the mean gradient.
+    worst = float((G @ CAGrad(c=0.9, rescale=False).aggregate(G)[0]).min())
+    assert worst >= float((G @ g0).min()) - 1e-8
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_imtlg_equal_projections_on_unit_gradients(seed):
+    G = rand_G(seed, k=3, n=8) * torch.tensor([[1.0], [10.0], [0.1]], dtype=torch.float64)
+    d, alpha = IMTLG().aggregate(G)
+    proj = G @ d / G.norm(dim=1)
+    torch.testing.assert_close(proj, proj[:1].expand(3))
+    assert abs(float(alpha.sum()) - 1) < 1e-8
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_upgrad(seed):
+    G = rand_G(seed, k=3, n=5)
+    d, alpha = UPGrad().aggregate(G)
+    assert torch.all(G @ d >= -1e-9 * float(G.norm() ** 2))
+    torch.testing.assert_close(alpha @ G, d)
+    H = G.abs()  # no conflict: the mean gradient
+    torch.testing.assert_close(UPGrad().aggregate(H)[0], H.mean(0))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_alignedmtl_aligned_gradients_are_orthogonal_with_equal_norms(seed):
+    G = rand_G(seed, k=3, n=7)
+    M = (G @ G.T).numpy()
+    B = torch.from_numpy(AlignedMTL.alignment_matrix(M))
+    aligned = B @ G
+    s_min = torch.linalg.svdvals(G).min()
+    torch.testing.assert_close(aligned @ aligned.T, s_min**2 * torch.eye(3, dtype=G.dtype))
+    d, alpha = AlignedMTL().aggregate(G)
+    torch.testing.assert_close(d, aligned.sum(0))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_gradvac_reaches_the_cosine_target(seed):
+    G = rand_G(seed)
+    M = (G @ G.T).numpy()
+    target = 0.3
+    alpha, new = gradvac_weights(M, np.full((2, 2), target), 0.5, np.arange)
+    C = torch.from_numpy(np.array([[1.0, 0.0], [0.0, 1.0]]))
+    # Rebuild each corrected gradient: g_i' = g_i + w g_j; alpha = sum of them.
+    cos = torch.nn.functional.cosine_similarity
+    for i, j in ((0, 1), (1, 0)):
+        phi = float(cos(G[i], G[j], dim=0))
+        w = float(
+            G[i].norm()
+            * (target * np.sqrt(1 - phi**2) - phi * np.sqrt(1 - target**2))
+            / (G[j].norm() * np.sqrt(1 - target**2))
+        )
+        gi = G[i] + w * G[j]
+        assert abs(float(cos(gi, G[j], dim=0)) - target) < 1e-8
+        C[i, j] = w
+        assert abs(new[i, j] - (0.5 * target + 0.5 * phi)) < 1e-12
+    np.testing.assert_allclose(alpha, C.sum(0).numpy())
+    # First step (targets 0) is PCGrad; the targets then move towards the cosines.
+    vac = GradVac(beta=0.5)
+    vac.init(["a", "b"])
+    torch.testing.assert_close(vac.aggregate(G)[0], PCGrad().aggregate(G)[0])
+    assert np.all(vac.targets_[~np.eye(2, dtype=bool)] < 0)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_graddrop_keeps_one_sign_per_component(seed):
+    G = rand_G(seed, k=3, n=40)
+    G[:, :5] = G[:, :5].abs()  # sign-consistent components
+    G[:, 5:10] = -G[:, 5:10].abs()
+    d, alpha = GradDrop(random_state=seed).aggregate(G)
+    torch.testing.assert_close(d[:10], G[:, :10].sum(0))
+    pos, neg = G.clamp_min(0).sum(0), G.clamp_max(0).sum(0)
+    assert torch.all((d == pos) | (d == neg))
+    assert torch.all((alpha >= 0) & (alpha <= 1))
+    full = GradDrop(leak=1.0, random_state=seed).aggregate(G)[0]
+    torch.testing.assert_close(full, G.sum(0))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_nashmtl_solves_the_bargaining_equation(seed):
+    G = rand_G(seed, k=3, n=6)
+    M = (G @ G.T).numpy()
+    Mn = M / np.linalg.norm(M)
+    a = nash_weights(Mn)
+    assert np.all(a > 0)
+    np.testing.assert_allclose(Mn @ a, 1 / a, rtol=1e-7)
+    d, alpha = NashMTL(reg=0.0).aggregate(G)
+    np.testing.assert_allclose(alpha.numpy(), a, rtol=1e-7)
+    # Every task's share of the update is equal: alpha_i (g_i . d) is the same for all tasks.
+    share = alpha * (G @ d)
+    torch.testing.assert_close(share, share[:1].expand(3))
+
+
+def test_against_torchjd_where_available():
+    aggregation = pytest.importorskip("torchjd.aggregation")
+    for seed in range(5):
+        G = rand_G(seed, k=3, n=6)
+        torch.testing.assert_close(IMTLG().aggregate(G)[0], aggregation.IMTLG()(G))
+        # torchjd's MGDA is Frank-Wolfe (approximate): ours is at least as short and close.
+        ours, theirs = MGDA().aggregate(G)[0], aggregation.MGDA(epsilon=1e-9, max_iters=10000)(G)
+        assert float(ours.norm()) <= float(theirs.norm()) + 1e-9
+        torch.testing.assert_close(ours, theirs, atol=2e-3, rtol=0)
+
+
+# --------------------------------------------------------------------------- as strategies
+
+STRATEGIES = {
+    "pcgrad": (lambda: PCGrad(random_state=0), "random_state", [0, 1]),
+    "mgda": (lambda: MGDA(), "normalization", ["none", "l2"]),
+    "cagrad": (lambda: CAGrad(c=0.4), "c", [0.0, 0.5]),
+    "imtlg": (lambda: IMTLG(), "on", ["parameters"]),
+    "graddrop": (lambda: GradDrop(random_state=0), "leak", [0.0, 0.5]),
+    "gradvac": (lambda: GradVac(random_state=0), "beta", [0.01, 0.5]),
+    "alignedmtl": (lambda: AlignedMTL(), "on", ["parameters"]),
+    "upgrad": (lambda: UPGrad(), "on", ["parameters"]),
+    "nashmtl": (lambda: NashMTL(), "reg", [0.0, 1e-3]),
+}
+
+
+class Net(nn.Module):
+    def __init__(self, n_tasks=3, seed=0):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.trunk = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 8))
+        self.heads = nn.ModuleList(nn.Linear(8, 1) for _ in range(n_tasks))
+
+    def shared_parameters(self):
+        return list(self.trunk.parameters())
+
+    def forward(self, x):
+        h = self.trunk(x)
+        return [head(h).squeeze(1) for head in self.heads]
+
+
+def losses_of(net, present):
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(32, 5, generator=g)
+    y = torch.stack([x[:, 0] - x[:, 1], x[:, 2] * x[:, 3], x[:, 4].abs()])
+    return torch.stack(
+        [((o - t).pow(2).mean()) * float(p) for o, t, p in zip(net(x), y, present, strict=True)]
+    )
+
+
+def flat(params):
+    return torch.cat([p.reshape(-1) for p in params])
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_backward_writes_the_aggregate_and_the_heads_own_gradients(name):
+    make = STRATEGIES[name][0]
+    present = torch.tensor([True, False, True])
+    tw = torch.tensor([1.0, 3.0, 2.0])
+    net = Net()
+    strategy = make()
+    assert strategy.init(["a", "b", "c"]) is None
+    used = strategy.backward(losses_of(net, present), present, tw, None, net)
+
+    ref = Net()  # same seed, same weights
+    losses = losses_of(ref, present)
+    shared = ref.shared_parameters()
+    G = torch.stack(
+        [flat(torch.autograd.grad(tw[i] * losses[i], shared, retain_graph=True)) for i in (0, 2)]
+    )
+    again = make()
+    again.init(["a", "c"])
+    d, alpha = again.aggregate(G)
+    torch.testing.assert_close(flat([p.grad for p in net.shared_parameters()]), d)
+    # Effective weights: c_i alpha_i for the present tasks, 0 for the absent one.
+    torch.testing.assert_close(used, torch.stack([alpha[0] * 1.0, torch.tensor(0.0), alpha[1] * 2]))
+    for i in range(3):  # each head: the gradient of its own weighted loss
+        want = torch.autograd.grad(
+            tw[i] * losses[i], list(ref.heads[i].parameters()), retain_graph=True
+        )
+        for got, w in zip(net.heads[i].parameters(), want, strict=True):
+            torch.testing.assert_close(got.grad, w)
+    # The absent task changed nothing: d above is the aggregate of tasks a and c alone.
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_representation_mode_is_refused_clearly(name):
+    strategy = STRATEGIES[name][0]().set_params(on="representation")
+    with pytest.raises(NotImplementedError, match="representation"):
+        strategy.init(["a", "b"])
+    with pytest.raises(ValueError, match="on must be"):
+        STRATEGIES[name][0]().set_params(on="bogus").init(["a", "b"])
+
+
+def regression_data(n=48):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n, 4))
+    Y = np.column_stack([X @ [1.0, 2.0, 0.0, 0.0], 10 * (X @ [0.0, 1.0, -1.0, 0.5])])
+    Y[np.arange(n) % 5 != 0, 1] = np.nan  # task "1" is absent from some batches
+    return X, Y
+
+
+FAST = {"hidden_layer_sizes": (8,), "max_epochs": 3, "batch_size": 8, "random_state": 0}
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_each_strategy_trains_and_searches(name):
+    make, param, values = STRATEGIES[name]
+    X, Y = regression_data()
+    model = MultiTaskRegressor(**FAST, weighting=make()).fit(X, Y)
+    assert len(model.history_) == 3
+    assert np.all(np.isfinite(model.history_[:, "train_loss"]))
+    weights = np.array([[e[t] for t in ("0", "1")] for e in model.history_[:, "task_weight"]])
+    assert np.all(np.isfinite(weights))
+    pred = model.predict(X)
+    assert np.all(np.isfinite(pred))
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict(X), pred)
+    strategy = make()
+    assert clone(strategy).get_params() == strategy.get_params()
+    assert copy.deepcopy(strategy).get_params() == strategy.get_params()
+    search = GridSearchCV(
+        MultiTaskRegressor(**{**FAST, "max_epochs": 1}, weighting=make()),
+        {f"weighting__{param}": values},
+        cv=2,
+        error_score="raise",
+    ).fit(X, Y)
+    assert search.best_params_[f"weighting__{param}"] in values
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
