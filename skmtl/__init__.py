@@ -6,6 +6,7 @@ behind the ``fit`` / ``predict`` / ``score`` API of scikit-learn.
 
 from ._tasks import Task
 from .estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
+from .estimators._tagger import MultiTaskTagger
 
 __version__ = "0.1.0.dev0"
 
@@ -16,3 +17,4 @@ __all__ = [
     "Task",
     "__version__",
 ]
+__all__ += ["MultiTaskTagger"]

@@ -3,5 +3,7 @@
 from ._classifier import MultiTaskClassifier
 from ._mixed import MultiTaskEstimator
 from ._regressor import MultiTaskRegressor
+from ._tagger import MultiTaskTagger
 
 __all__ = ["MultiTaskClassifier", "MultiTaskEstimator", "MultiTaskRegressor"]
+__all__ += ["MultiTaskTagger"]
