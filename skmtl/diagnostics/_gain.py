@@ -12,7 +12,6 @@ import pandas as pd
 from sklearn.base import clone
 
 from .._tasks import columns_for
-from ..base import PER_TASK_PARAMS
 from ..metrics import DEFAULT_METRICS, task_score
 
 __all__ = ["relative_gain", "single_task_baselines"]
@@ -236,7 +235,7 @@ def _single_task_params(estimator, task: str) -> dict[str, Any]:
     """The per-task parameters of ``estimator`` restricted to one task."""
     params = estimator.get_params(deep=False)
     out = {}
-    for name in ("tasks", *PER_TASK_PARAMS):
+    for name in ("tasks", *getattr(estimator, "_PER_TASK_PARAMS", ("task_weights",))):
         if name not in params:
             continue
         value = params[name]

@@ -14,7 +14,6 @@ and its spaCy attributes are hashed with the encoder's seeds and table sizes.
 from __future__ import annotations
 
 import copy
-import io
 import math
 import numbers
 import time
@@ -30,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .._history import History
-from ..base import _rng_devices, _TorchBytes
+from .._torch_base import EpochStats, TorchEstimatorMixin, rng_devices
 from ..encoders._text import TextEncoder
 from ..encoders._tokenize import (
     TokenizedTexts,
@@ -319,7 +318,7 @@ class _TaggerNetwork(nn.Module):
 # -- estimator ------------------------------------------------------------------------
 
 
-class MultiTaskTagger(BaseEstimator):
+class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
     """Multi-task sequence tagger (token-level tasks) with optional document-level heads.
 
     A shared :class:`~skmtl.encoders.TextEncoder` (hashed token embeddings and a
@@ -430,29 +429,6 @@ class MultiTaskTagger(BaseEstimator):
         self.device = device
 
     # -- parameters -------------------------------------------------------------------
-    def set_params(self, **params):
-        """Set parameters; ``task_weights__<task>=w`` sets one task's weight (dict copied)."""
-        entries = {}
-        for key in list(params):
-            name, delim, task = key.partition("__")
-            if delim and name == "task_weights":
-                entries[task] = params.pop(key)
-        super().set_params(**params)
-        if entries:
-            current = self.task_weights
-            if current is None:
-                updated = {}
-            elif isinstance(current, Mapping):
-                updated = dict(current)
-            else:
-                raise ValueError(
-                    "Cannot set task_weights__<task> when task_weights is a "
-                    f"{type(current).__name__}; give task_weights as a dict keyed by task."
-                )
-            updated.update(entries)
-            self.task_weights = updated
-        return self
-
     def _validate_params(self) -> None:
         for name in ("learning_rate", "batch_size", "max_epochs", "n_iter_no_change"):
             value = getattr(self, name)
@@ -479,18 +455,7 @@ class MultiTaskTagger(BaseEstimator):
             raise ValueError(
                 f"tasks must be None or a dict {{task: 'token' | 'document'}}, got {self.tasks!r}."
             )
-        if self.device not in ("cpu", "cuda", "auto") and not str(self.device).startswith("cuda:"):
-            raise ValueError(
-                f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}."
-            )
-
-    def _resolve_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        device = torch.device(self.device)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device={self.device!r} but torch sees no CUDA GPU.")
-        return device
+        self._check_device_param()
 
     def _task_weight_vector(self, names: list[str]) -> np.ndarray:
         value = self.task_weights
@@ -601,7 +566,7 @@ class MultiTaskTagger(BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         device = self._resolve_device()
-        with torch.random.fork_rng(devices=_rng_devices(device)):
+        with torch.random.fork_rng(devices=rng_devices(device)):
             torch.manual_seed(seed)
             weighting = clone(self.weighting) if self.weighting is not None else EqualWeighting()
             state = weighting.init(names)
@@ -611,11 +576,7 @@ class MultiTaskTagger(BaseEstimator):
                 {n: classes[n].size for n in names if types[n] == DOCUMENT},
                 state,
             ).to(device)
-            kwargs = {"lr": self.learning_rate, "weight_decay": self.weight_decay}
-            try:
-                optimizer = torch.optim.AdamW(module.parameters(), fused=True, **kwargs)
-            except (RuntimeError, TypeError, ValueError):
-                optimizer = torch.optim.AdamW(module.parameters(), **kwargs)
+            optimizer = self._make_optimizer(module.parameters(), device)
             history = History()
             best_epoch = self._train(
                 module, weighting, optimizer, history, tokens, codes, names, tw, rng, device
@@ -664,11 +625,7 @@ class MultiTaskTagger(BaseEstimator):
         for epoch in range(1, int(self.max_epochs) + 1):
             tic = time.perf_counter()
             module.train()
-            loss_sum = torch.zeros(len(names), device=device)
-            seen = torch.zeros(len(names), device=device)
-            weight_sum = torch.zeros(len(names), device=device)
-            total_sum = torch.zeros((), device=device)
-            n_batches = 0
+            stats = EpochStats(names, device)
             for rows in self._batches(tokens, fit_rows, rng):
                 batch = self.encoder_.batch(tokens.take(rows), 0, rows.size)
                 batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
@@ -682,22 +639,9 @@ class MultiTaskTagger(BaseEstimator):
                 optimizer.zero_grad(set_to_none=True)
                 used = weighting.backward(losses, present, tw_t, module.weighting, module)
                 optimizer.step()
-                detached = losses.detach()
-                loss_sum += detached * present
-                seen += present
-                weight_sum += used
-                total_sum += (used * detached).sum()
-                n_batches += 1
-            task_loss = (loss_sum / seen.clamp(min=1)).cpu().numpy()
-            weighting.end_epoch(task_loss)
-            record = {
-                "epoch": epoch,
-                "train_loss": float(total_sum) / max(n_batches, 1),
-                "task_loss": dict(zip(names, map(float, task_loss), strict=True)),
-                "task_weight": dict(
-                    zip(names, map(float, (weight_sum / seen.clamp(min=1)).cpu()), strict=True)
-                ),
-            }
+                stats.add(losses, present, used)
+            weighting.end_epoch(stats.task_loss())
+            record = stats.record(epoch)
             if valid_rows is not None:
                 scores = self._scores(module, tokens, codes, valid_rows, device)
                 record["task_valid_score"] = scores
@@ -850,29 +794,6 @@ class MultiTaskTagger(BaseEstimator):
         if not scores:
             raise ValueError("Y has no labelled token or sentence for any task.")
         return float(np.mean(scores))
-
-    # -- pickling -----------------------------------------------------------------------
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        if "module_" in state:
-            buffer = io.BytesIO()
-            torch.save(state["module_"], buffer)
-            state["module_"] = _TorchBytes(buffer.getvalue())
-        return state
-
-    def __setstate__(self, state):
-        device = state.get("device_")
-        if device is not None and device.type == "cuda" and not torch.cuda.is_available():
-            warnings.warn(
-                f"This model was fitted on {device} but torch sees no GPU; loaded on the CPU.",
-                stacklevel=2,
-            )
-            state["device_"] = device = torch.device("cpu")
-        if isinstance(state.get("module_"), _TorchBytes):
-            state["module_"] = torch.load(
-                io.BytesIO(state["module_"]), map_location=device, weights_only=False
-            )
-        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

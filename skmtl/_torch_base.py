@@ -1,0 +1,165 @@
+"""What every torch-backed skmtl estimator shares, whatever its inputs.
+
+Per-task parameters settable as ``<param>__<task>``, device resolution, the
+optimiser, device-independent pickling, and the per-epoch loss bookkeeping
+that becomes a ``history_`` record.
+"""
+
+from __future__ import annotations
+
+import io
+import numbers
+import warnings
+from collections.abc import Mapping
+
+import torch
+
+__all__ = ["EpochStats", "TorchEstimatorMixin", "rng_devices"]
+
+
+class _TorchBytes(bytes):
+    """A torch object serialised with ``torch.save`` inside a pickled estimator."""
+
+
+class TorchEstimatorMixin:
+    """Mixed in before :class:`sklearn.base.BaseEstimator`.
+
+    Subclasses list their per-task dict parameters in ``_PER_TASK_PARAMS``
+    and the fitted torch objects to pickle via ``torch.save`` in
+    ``_TORCH_STATE``.
+    """
+
+    _PER_TASK_PARAMS: tuple[str, ...] = ("task_weights",)
+    _TORCH_STATE: tuple[str, ...] = ("module_", "optimizer_")
+
+    def set_params(self, **params):
+        """Set parameters; ``<per-task param>__<task>`` sets one task's entry.
+
+        Per-task parameters (``task_weights`` and, where the estimator has
+        them, ``threshold`` and ``class_weight``) accept
+        ``task_weights__<task>=value``, so GridSearchCV can tune one task at a
+        time. The dict is copied, never mutated.
+        """
+        per_task = {}
+        for key in list(params):
+            name, delim, task = key.partition("__")
+            if delim and name in self._PER_TASK_PARAMS and name in self._get_param_names():
+                per_task.setdefault(name, {})[task] = params.pop(key)
+        super().set_params(**params)
+        for name, entries in per_task.items():
+            current = getattr(self, name)
+            if current is None or isinstance(current, (numbers.Number, str)):
+                updated = {}
+                if current is not None and name != "task_weights":
+                    updated["*"] = current  # a scalar default stays the default
+            elif isinstance(current, Mapping):
+                updated = dict(current)
+            else:
+                raise ValueError(
+                    f"Cannot set {name}__<task> when {name} is a {type(current).__name__}; "
+                    f"give {name} as a dict keyed by task name."
+                )
+            updated.update(entries)
+            setattr(self, name, updated)
+        return self
+
+    def _check_device_param(self) -> None:
+        if self.device not in ("cpu", "cuda", "auto") and not str(self.device).startswith("cuda:"):
+            raise ValueError(
+                f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}."
+            )
+
+    def _resolve_device(self) -> torch.device:
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = torch.device(self.device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r} but torch sees no CUDA GPU; use 'cpu' or 'auto'."
+            )
+        return device
+
+    def _make_optimizer(self, params, device) -> torch.optim.AdamW:
+        """AdamW, fused where torch supports it for the device.
+
+        The default (per-tensor) AdamW allocates temporaries the size of the
+        first layer on every step; with a wide sparse input that is most of
+        the training time. The fused kernel computes the same update in one
+        pass (about 10x faster on a 20k x 256 weight on CPU).
+        """
+        params = list(params)
+        kwargs = {"lr": self.learning_rate, "weight_decay": self.weight_decay}
+        try:
+            return torch.optim.AdamW(params, fused=True, **kwargs)
+        except (RuntimeError, TypeError, ValueError):  # older torch or unsupported device
+            return torch.optim.AdamW(params, **kwargs)
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        # torch.save keeps a device-independent byte string: a model fitted on a
+        # GPU can be unpickled on a machine without one (see __setstate__).
+        for key in self._TORCH_STATE:
+            if key in state:
+                buffer = io.BytesIO()
+                torch.save(state[key], buffer)
+                state[key] = _TorchBytes(buffer.getvalue())
+        return state
+
+    def __setstate__(self, state):
+        device = state.get("device_")
+        if device is not None and device.type == "cuda" and not torch.cuda.is_available():
+            warnings.warn(
+                f"This model was fitted on {device} but torch sees no GPU here; it was loaded "
+                "on the CPU.",
+                stacklevel=2,
+            )
+            state["device_"] = device = torch.device("cpu")
+        for key in self._TORCH_STATE:
+            if isinstance(state.get(key), _TorchBytes):
+                state[key] = torch.load(
+                    io.BytesIO(state[key]), map_location=device, weights_only=False
+                )
+        super().__setstate__(state)
+
+
+class EpochStats:
+    """Per-epoch sums of task losses and the weights the strategy used."""
+
+    def __init__(self, names: list[str], device) -> None:
+        self.names = names
+        self.loss_sum = torch.zeros(len(names), device=device)
+        self.seen = torch.zeros(len(names), device=device)
+        self.weight_sum = torch.zeros(len(names), device=device)
+        self.total_sum = torch.zeros((), device=device)
+        self.n_batches = 0
+
+    def add(self, losses: torch.Tensor, present: torch.Tensor, used: torch.Tensor) -> None:
+        detached = losses.detach()
+        self.loss_sum += detached * present
+        self.seen += present
+        self.weight_sum += used
+        self.total_sum += (used * detached).sum()
+        self.n_batches += 1
+
+    def task_loss(self):
+        """Mean loss of each task over the batches where it had labels (numpy)."""
+        return (self.loss_sum / self.seen.clamp(min=1)).cpu().numpy()
+
+    def record(self, epoch: int) -> dict:
+        """The history entry: total loss, per-task loss and per-task weight."""
+        # Mean weight over the batches where the task had labels (a batch
+        # without any gives the task no loss, so no weight).
+        weights = (self.weight_sum / self.seen.clamp(min=1)).cpu().tolist()
+        return {
+            "epoch": epoch,
+            "train_loss": float(self.total_sum) / max(self.n_batches, 1),
+            "task_loss": dict(zip(self.names, map(float, self.task_loss()), strict=True)),
+            "task_weight": dict(zip(self.names, map(float, weights), strict=True)),
+        }
+
+
+def rng_devices(device: torch.device) -> list:
+    """The devices whose RNG ``torch.random.fork_rng`` must fork for ``device``."""
+    if device.type == "cuda":
+        return [device.index if device.index is not None else torch.cuda.current_device()]
+    return []
