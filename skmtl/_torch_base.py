@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 import torch
 
+from .weighting._base import WeightingStrategy
+
 __all__ = ["EpochStats", "TorchEstimatorMixin", "rng_devices"]
 
 
@@ -63,7 +65,26 @@ class TorchEstimatorMixin:
             setattr(self, name, updated)
         return self
 
-    def _check_device_param(self) -> None:
+    def _check_training_params(self) -> None:
+        """Validate the optimisation parameters every torch estimator has."""
+        for name in ("learning_rate", "batch_size", "max_epochs", "n_iter_no_change"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+                raise ValueError(f"{name} must be > 0, got {value!r}.")
+        for name in ("batch_size", "max_epochs", "n_iter_no_change"):
+            if not isinstance(getattr(self, name), numbers.Integral):
+                raise ValueError(f"{name} must be an integer, got {getattr(self, name)!r}.")
+        if not isinstance(self.weight_decay, numbers.Real) or self.weight_decay < 0:
+            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}.")
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(
+                f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}."
+            )
+        if self.weighting is not None and not isinstance(self.weighting, WeightingStrategy):
+            raise ValueError(
+                "weighting must be None or a skmtl.weighting strategy such as "
+                f"UncertaintyWeighting(), got {self.weighting!r}."
+            )
         if self.device not in ("cpu", "cuda", "auto") and not str(self.device).startswith("cuda:"):
             raise ValueError(
                 f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}."

@@ -218,8 +218,6 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         self.record_gradients = record_gradients
         self.device = device
 
-    # ------------------------------------------------------------ parameters
-
     # ------------------------------------------------------------ validation
 
     def _validate_params(self) -> None:
@@ -245,21 +243,6 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             )
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
-        for name in ("learning_rate", "batch_size", "max_epochs", "n_iter_no_change"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Real) or not value > 0:
-                raise ValueError(f"{name} must be > 0, got {value!r}.")
-        if self.weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}.")
-        if not 0 < self.validation_fraction < 1:
-            raise ValueError(
-                f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}."
-            )
-        if self.weighting is not None and not isinstance(self.weighting, WeightingStrategy):
-            raise ValueError(
-                "weighting must be None or a skmtl.weighting strategy such as "
-                f"UncertaintyWeighting(), got {self.weighting!r}."
-            )
         if self.encoder is not None and not all(
             hasattr(self.encoder, m) for m in ("prepare", "batch", "build_module")
         ):
@@ -267,7 +250,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
                 "encoder must be None or a text encoder with prepare, batch and build_module "
                 f"methods (e.g. skmtl.encoders.TextEncoder()), got {self.encoder!r}."
             )
-        self._check_device_param()
+        self._check_training_params()
 
     def _per_task_values(self, param: str, tasks: list[Task], default, check) -> dict[str, object]:
         """Resolve a per-task parameter (None, scalar, sequence or dict) to a dict."""

@@ -40,7 +40,7 @@ from ..encoders._tokenize import (
     hash_ids,
 )
 from ..heads import masked_task_loss
-from ..weighting import EqualWeighting, WeightingStrategy
+from ..weighting import EqualWeighting
 
 __all__ = ["MultiTaskTagger"]
 
@@ -430,23 +430,6 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
 
     # -- parameters -------------------------------------------------------------------
     def _validate_params(self) -> None:
-        for name in ("learning_rate", "batch_size", "max_epochs", "n_iter_no_change"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-                raise ValueError(f"{name} must be > 0, got {value!r}.")
-        for name in ("batch_size", "max_epochs", "n_iter_no_change"):
-            if not isinstance(getattr(self, name), numbers.Integral):
-                raise ValueError(f"{name} must be an integer, got {getattr(self, name)!r}.")
-        if not isinstance(self.weight_decay, numbers.Real) or self.weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {self.weight_decay!r}.")
-        if not 0 < self.validation_fraction < 1:
-            raise ValueError(
-                f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}."
-            )
-        if self.weighting is not None and not isinstance(self.weighting, WeightingStrategy):
-            raise ValueError(
-                f"weighting must be None or a skmtl.weighting strategy, got {self.weighting!r}."
-            )
         if self.encoder is not None and not isinstance(self.encoder, TextEncoder):
             raise ValueError(
                 f"encoder must be None or a skmtl.encoders.TextEncoder, got {self.encoder!r}."
@@ -455,7 +438,7 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"tasks must be None or a dict {{task: 'token' | 'document'}}, got {self.tasks!r}."
             )
-        self._check_device_param()
+        self._check_training_params()
 
     def _task_weight_vector(self, names: list[str]) -> np.ndarray:
         value = self.task_weights
