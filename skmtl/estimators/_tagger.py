@@ -40,6 +40,7 @@ from ..encoders._tokenize import (
     hash_ids,
 )
 from ..heads import masked_task_loss
+from ..heads._crf import LinearChainCRF, bio_transition_mask, is_bio_tagset
 from ..weighting import EqualWeighting
 
 __all__ = ["MultiTaskTagger"]
@@ -282,9 +283,13 @@ def _check_unseen(name, values, found, check_unseen) -> None:
 
 
 class _TaggerNetwork(nn.Module):
-    """A text encoder, a linear softmax head per token task and per document task."""
+    """A text encoder, a linear head per token task and per document task.
 
-    def __init__(self, trunk, token_tasks: dict, doc_tasks: dict, weighting=None):
+    A token task listed in ``crf_tasks`` (``{name: (allowed, allowed_start)}``)
+    gets a :class:`~skmtl.heads.LinearChainCRF` over its linear emission scores.
+    """
+
+    def __init__(self, trunk, token_tasks: dict, doc_tasks: dict, weighting=None, crf_tasks=None):
         super().__init__()
         self.trunk = trunk
         self.token_names = list(token_tasks)
@@ -293,26 +298,67 @@ class _TaggerNetwork(nn.Module):
             nn.Linear(trunk.token_features, n) for n in token_tasks.values()
         )
         self.doc_heads = nn.ModuleList(nn.Linear(trunk.out_features, n) for n in doc_tasks.values())
+        crf_tasks = crf_tasks or {}
+        # Keyed by position: a task name may hold characters a module name cannot.
+        self.crf_keys = {
+            name: f"t{i}" for i, name in enumerate(self.token_names) if name in crf_tasks
+        }
+        self.crfs = nn.ModuleDict(
+            {
+                key: LinearChainCRF(token_tasks[name], *crf_tasks[name])
+                for name, key in self.crf_keys.items()
+            }
+        )
         self.weighting = weighting
+        # The shared trunk output of the last training forward, for strategies that
+        # aggregate task gradients on the representation (``on="representation"``).
+        self.representation = None
 
     def shared_parameters(self) -> list[nn.Parameter]:
         return list(self.trunk.parameters())
 
     def forward(self, batch) -> dict[str, torch.Tensor]:
-        """Token tasks: logits of the unpadded tokens ``(n_tokens, C)`` in flat order;
-        document tasks: ``(B, C)``."""
+        """Softmax token tasks: logits of the unpadded tokens ``(n_tokens, C)`` in flat
+        order; CRF token tasks: padded emission scores ``(B, T, C)``; document
+        tasks: ``(B, C)``."""
         mask = batch["mask"].to(torch.bool)
         x = self.trunk(batch, pool=False)
+        self.representation = x if self.training else None
         out = {}
         if self.token_names:
             tokens = x[mask]  # row-major: the flat token order of TokenizedTexts
             for name, head in zip(self.token_names, self.token_heads, strict=True):
-                out[name] = head(tokens)
+                out[name] = head(x) if name in self.crf_keys else head(tokens)
         if self.doc_names:
             pooled = self.trunk.pool(x, mask)
             for name, head in zip(self.doc_names, self.doc_heads, strict=True):
                 out[name] = head(pooled)
         return out
+
+    def task_loss(self, name, output, target, mask) -> torch.Tensor:
+        """Mean loss per labelled token (sentence, for document tasks) of one task.
+
+        ``target``: flat token codes (token tasks) or per-sentence codes, -1 where
+        missing. A CRF task's loss is the sentences' negative log-likelihood
+        divided by their token count, on the scale of the softmax tasks' mean
+        cross-entropy.
+        """
+        if name not in self.crf_keys:
+            return masked_task_loss("multiclass", output, target, (target >= 0).to(output.dtype))
+        tags = torch.full(mask.shape, -1, dtype=torch.long, device=output.device)
+        tags[mask] = target
+        labelled = (tags >= 0).any(dim=1)
+        if not bool(labelled.any()):
+            return output.sum() * 0.0
+        m = mask[labelled]
+        nll = self.crfs[self.crf_keys[name]].neg_log_likelihood(output[labelled], tags[labelled], m)
+        return nll.sum() / m.sum()
+
+    def predict_codes(self, name, output, mask) -> torch.Tensor:
+        """Best class per flat token (token tasks) or per sentence."""
+        if name in self.crf_keys:
+            return self.crfs[self.crf_keys[name]].decode(output, mask)[mask]
+        return output.argmax(dim=-1)
 
 
 # -- estimator ------------------------------------------------------------------------
@@ -338,6 +384,12 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
     tasks : dict, default=None
         Override the inferred kind of a task: ``{task: "token" | "document"}``.
         A column whose labelled cells are lists is token-level, else document-level.
+    crf : None, "auto" or list of str, default=None
+        Token-level tasks that get a linear-chain CRF head instead of a softmax:
+        trained by the sentence's exact negative log-likelihood and decoded by
+        Viterbi. For an IOB2 tag set (``O``, ``B-X``, ``I-X``) decoding only
+        allows valid transitions, so predicted spans are always well formed.
+        ``"auto"``: every token task whose tags are IOB2. None: no CRF.
     task_weights : dict or sequence of float, default=None
         Static weight of each task's loss (None: all 1); tunable per task as
         ``task_weights__<task>`` in a grid search.
@@ -400,6 +452,7 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
         self,
         encoder=None,
         tasks=None,
+        crf=None,
         task_weights=None,
         weighting=None,
         learning_rate=2e-3,
@@ -415,6 +468,7 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
     ):
         self.encoder = encoder
         self.tasks = tasks
+        self.crf = crf
         self.task_weights = task_weights
         self.weighting = weighting
         self.learning_rate = learning_rate
@@ -438,7 +492,42 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"tasks must be None or a dict {{task: 'token' | 'document'}}, got {self.tasks!r}."
             )
+        crf = self.crf
+        if not (
+            crf is None
+            or (isinstance(crf, str) and crf == "auto")
+            or (isinstance(crf, (list, tuple)) and all(isinstance(name, str) for name in crf))
+        ):
+            raise ValueError(
+                f"crf must be None, 'auto' or a list of token-level task names, got {crf!r}."
+            )
         self._check_training_params()
+
+    def _crf_tasks(self, types: dict, classes: dict) -> dict:
+        """``{task: (allowed transitions, allowed starts)}`` of the tasks with a CRF head."""
+        if self.crf is None:
+            return {}
+        if self.crf == "auto":
+            names = [n for n, k in types.items() if k == TOKEN and is_bio_tagset(classes[n])]
+        else:
+            names = list(self.crf)
+            for name in names:
+                if name not in types:
+                    raise ValueError(
+                        f"crf names unknown task {name!r}; the tasks are {list(types)}."
+                    )
+                if types[name] != TOKEN:
+                    raise ValueError(
+                        f"crf names {name!r}, a document-level task; a CRF head needs a "
+                        "token-level task."
+                    )
+        out = {}
+        for name in names:
+            if is_bio_tagset(classes[name]):
+                out[name] = bio_transition_mask(classes[name])
+            else:  # a plain linear chain: every transition allowed
+                out[name] = (None, None)
+        return out
 
     def _task_weight_vector(self, names: list[str]) -> np.ndarray:
         value = self.task_weights
@@ -537,6 +626,7 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
             )
         names = list(columns)
         tw = self._task_weight_vector(names)
+        crf_tasks = self._crf_tasks(types, classes)
         self.encoder_ = encoder
         self.task_types_ = types
         self.classes_ = classes
@@ -558,6 +648,7 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
                 {n: classes[n].size for n in names if types[n] == TOKEN},
                 {n: classes[n].size for n in names if types[n] == DOCUMENT},
                 state,
+                crf_tasks=crf_tasks,
             ).to(device)
             optimizer = self._make_optimizer(module.parameters(), device)
             history = History()
@@ -614,11 +705,9 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
                 batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
                 targets = self._batch_targets(tokens, codes, names, rows, device)
                 out = module(batch)
-                weights = {t: (targets[t] >= 0).to(torch.float32) for t in names}
-                losses = torch.stack(
-                    [masked_task_loss("multiclass", out[t], targets[t], weights[t]) for t in names]
-                )
-                present = torch.stack([weights[t].sum() > 0 for t in names])
+                mask = batch["mask"].to(torch.bool)
+                losses = torch.stack([module.task_loss(t, out[t], targets[t], mask) for t in names])
+                present = torch.stack([(targets[t] >= 0).any() for t in names])
                 optimizer.zero_grad(set_to_none=True)
                 used = weighting.backward(losses, present, tw_t, module.weighting, module)
                 optimizer.step()
@@ -647,6 +736,7 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
                     stall += 1
                     if stall >= self.n_iter_no_change:
                         break
+        module.representation = None  # drop the last batch's graph
         if best_state is not None:
             module.load_state_dict(best_state)
         return best_epoch
@@ -683,9 +773,11 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
                 data = self.encoder_.batch(sorted_tokens, a, b)
                 data = {k: v.to(device, non_blocking=True) for k, v in data.items()}
                 result = module(data)
+                mask = data["mask"].to(torch.bool)
                 lo, hi = sorted_tokens.offsets[a], sorted_tokens.offsets[b]
                 for name in module.token_names:
-                    out[name][index[lo:hi]] = result[name].argmax(dim=-1).cpu().numpy()
+                    codes = module.predict_codes(name, result[name], mask)
+                    out[name][index[lo:hi]] = codes.cpu().numpy()
                 for name in module.doc_names:
                     out[name][order[a:b]] = result[name].argmax(dim=-1).cpu().numpy()
         return out
