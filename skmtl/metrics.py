@@ -11,8 +11,13 @@ Missing labels (``NaN``, ``None``, ``pd.NA``) are data: a missing ``y_true``
 cell is skipped by that task's metric only. Predictions are never missing.
 
 Task types are ``"binary"``, ``"multiclass"``, ``"multilabel"`` (each cell is
-a list / tuple / set of labels, an empty one meaning "no label applies") and
-``"continuous"`` (a float cell, or a 2-D float block for a dict value).
+a list / tuple / set of labels, an empty one meaning "no label applies"),
+``"continuous"`` (a float cell, or a 2-D float block for a dict value) and
+``"sequence"`` (each cell is the list of a sentence's tags, as
+:class:`~skmtl.MultiTaskTagger` takes and predicts them). A sequence task is
+never inferred (its cells look like label sets): the sequence metrics
+``token_accuracy`` and ``span_precision`` / ``span_recall`` / ``span_f1``
+(strict IOB2 entity spans, micro-averaged, as seqeval's strict mode) imply it.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.stats import pearsonr
 from sklearn.metrics import accuracy_score, f1_score, make_scorer, r2_score
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils.multiclass import type_of_target
 
+from skmtl._spans import span_scores, spans, token_accuracy
 from skmtl.utils import is_missing, missing_mask
 
 __all__ = [
@@ -38,16 +45,30 @@ __all__ = [
     "infer_task_type",
     "make_task_scorer",
     "multitask_scorers",
+    "span_scores",
+    "spans",
     "task_report",
     "task_score",
     "task_scores",
+    "token_accuracy",
     "tune_thresholds",
 ]
 
-TASK_TYPES: tuple[str, ...] = ("binary", "multiclass", "multilabel", "continuous")
+TASK_TYPES: tuple[str, ...] = ("binary", "multiclass", "multilabel", "continuous", "sequence")
+
+#: The metrics of tag-sequence tasks; each implies the ``"sequence"`` task type.
+SEQUENCE_METRICS: tuple[str, ...] = ("token_accuracy", "span_precision", "span_recall", "span_f1")
 
 #: Every metric name understood by :func:`task_score`, in report column order.
-METRICS: tuple[str, ...] = ("accuracy", "f1_samples", "f1_macro", "f1_micro", "r2", "pearson")
+METRICS: tuple[str, ...] = (
+    "accuracy",
+    "f1_samples",
+    "f1_macro",
+    "f1_micro",
+    "r2",
+    "pearson",
+    *SEQUENCE_METRICS,
+)
 
 #: The metric used for a task when none is requested.
 DEFAULT_METRICS: dict[str, str] = {
@@ -55,6 +76,7 @@ DEFAULT_METRICS: dict[str, str] = {
     "multiclass": "accuracy",
     "multilabel": "f1_macro",
     "continuous": "r2",
+    "sequence": "token_accuracy",
 }
 
 #: The metrics shown by :func:`task_report` when none are requested.
@@ -63,6 +85,7 @@ REPORT_METRICS: dict[str, tuple[str, ...]] = {
     "multiclass": ("accuracy", "f1_macro", "f1_micro"),
     "multilabel": ("f1_samples", "f1_macro", "f1_micro"),
     "continuous": ("r2", "pearson"),
+    "sequence": SEQUENCE_METRICS,
 }
 
 # Which metric applies to which task type. ``accuracy`` on a multilabel task
@@ -74,6 +97,7 @@ _VALID_TYPES: dict[str, frozenset[str]] = {
     "f1_samples": frozenset({"multilabel"}),
     "r2": frozenset({"continuous"}),
     "pearson": frozenset({"continuous"}),
+    **{metric: frozenset({"sequence"}) for metric in SEQUENCE_METRICS},
 }
 
 _LABEL_SET = (list, tuple, set, frozenset)
@@ -310,8 +334,14 @@ def task_score(y_true: Any, y_pred: Any, metric: str, task_type: str | None = No
     0.5
     >>> task_score([1.0, 2.0, float("nan"), 3.0], [1.5, 2.0, 9.0, 3.5], "r2")
     0.75
+    >>> task_score([["B-PER", "I-PER", "O"], None], [["B-PER", "O", "O"], ["O"]], "span_f1")
+    0.0
     """
     _check_metric(metric)
+    if metric in SEQUENCE_METRICS:
+        if task_type not in (None, "sequence"):
+            raise ValueError(f"Metric {metric!r} applies to a 'sequence' task, not {task_type!r}.")
+        return _sequence_score(y_true, y_pred, metric)
     true_arr = _as_array(y_true)
     pred_arr = _as_array(y_pred)
     if len(true_arr) != len(pred_arr):
@@ -347,6 +377,39 @@ def task_score(y_true: Any, y_pred: Any, metric: str, task_type: str | None = No
         return float(accuracy_score(yt, yp))
     average = metric.removeprefix("f1_")
     return float(f1_score(yt, yp, average=average, zero_division=0))
+
+
+def _as_cells(column: Any, name: str) -> list:
+    if isinstance(column, (str, bytes)) or not hasattr(column, "__len__"):
+        raise ValueError(f"{name} must be a list of tag lists, got {type(column).__name__}.")
+    if isinstance(column, pd.DataFrame):
+        raise ValueError(f"{name} must be one column of tag lists, not a DataFrame.")
+    return list(column)
+
+
+def _sequence_score(y_true: Any, y_pred: Any, metric: str) -> float:
+    """A sequence metric over the sentences whose true tags are not missing."""
+    true_cells = _as_cells(y_true, "y_true")
+    pred_cells = _as_cells(y_pred, "y_pred")
+    if len(true_cells) != len(pred_cells):
+        raise ValueError(
+            f"y_true and y_pred have different lengths: {len(true_cells)} != {len(pred_cells)}."
+        )
+    labelled = [i for i, cell in enumerate(true_cells) if not is_missing(cell)]
+    if not labelled:
+        raise ValueError("Every y_true cell is missing: there is nothing to score.")
+    for i in labelled:
+        t, p = true_cells[i], pred_cells[i]
+        if isinstance(t, str) or isinstance(p, str) or is_missing(p):
+            raise ValueError(
+                f"Row {i}: a sequence task's cells must be lists of tags, got "
+                f"{type(t).__name__} and {type(p).__name__}."
+            )
+        if len(t) != len(p):
+            raise ValueError(f"Row {i}: {len(t)} true tags but {len(p)} predicted tags.")
+    if metric == "token_accuracy":
+        return float(token_accuracy(true_cells, pred_cells))
+    return float(span_scores(true_cells, pred_cells)[metric.removeprefix("span_")])
 
 
 # --------------------------------------------------------------------------
@@ -496,8 +559,10 @@ def _score_all(
         scores[name] = {}
         for metric in metric_names:
             try:
+                # a sequence metric implies the (never inferred) sequence type
+                task_type = None if metric in SEQUENCE_METRICS else types[name]
                 scores[name][metric] = task_score(
-                    true_tasks[name], pred_tasks[name], metric, task_type=types[name]
+                    true_tasks[name], pred_tasks[name], metric, task_type=task_type
                 )
             except ValueError as exc:
                 raise ValueError(f"Task {name!r}: {exc}") from exc

@@ -210,6 +210,7 @@ def test_default_metric():
         "multiclass": "accuracy",
         "multilabel": "f1_macro",
         "continuous": "r2",
+        "sequence": "token_accuracy",
     }
     for task_type, metric in DEFAULT_METRICS.items():
         assert default_metric(task_type) == metric
@@ -635,3 +636,66 @@ def test_tune_thresholds_label_tuples_and_missing_rows(rng):
         tune_thresholds(cells, proba)
     with pytest.raises(ValueError, match="not in labels"):
         tune_thresholds(cells, proba[:, :2], labels=["x", "y"])
+
+
+# -- sequence (tagging) tasks ----------------------------------------------------------
+
+
+def test_sequence_metrics_match_seqeval_and_skip_missing():
+    seqeval = pytest.importorskip("seqeval.metrics")
+    from seqeval.scheme import IOB2
+
+    y_true = [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG"], None, ["I-LOC", "O"]]
+    y_pred = [["B-PER", "I-PER", "O", "O"], ["O", "B-ORG"], ["B-PER"], ["B-LOC", "O"]]
+    kept_true = [t for t in y_true if t is not None]
+    kept_pred = [p for t, p in zip(y_true, y_pred, strict=True) if t is not None]
+    for metric, reference in [
+        ("span_f1", seqeval.f1_score),
+        ("span_precision", seqeval.precision_score),
+        ("span_recall", seqeval.recall_score),
+    ]:
+        expected = reference(kept_true, kept_pred, mode="strict", scheme=IOB2)
+        assert task_score(y_true, y_pred, metric) == pytest.approx(expected)
+    assert task_score(y_true, y_pred, "token_accuracy") == pytest.approx(6 / 8)
+
+
+@pytest.mark.parametrize(
+    "y_true, y_pred, match",
+    [
+        ([["O", "O"]], [["O"]], "Row 0: 2 true tags but 1 predicted"),
+        ([None, None], [["O"], ["O"]], "Every y_true cell is missing"),
+        ([["O"]], [["O"], ["O"]], "different lengths"),
+        (["O O"], ["O O"], "Row 0: a sequence task's cells must be lists"),
+    ],
+)
+def test_sequence_metric_bad_input(y_true, y_pred, match):
+    with pytest.raises(ValueError, match=match):
+        task_score(y_true, y_pred, "span_f1")
+
+
+def test_sequence_metric_rejects_another_task_type():
+    with pytest.raises(ValueError, match="applies to a 'sequence' task"):
+        task_score([["O"]], [["O"]], "span_f1", task_type="multilabel")
+
+
+def test_task_report_on_sequence_tasks():
+    Y = pd.DataFrame({"ner": [["B-PER", "O"], ["O"]], "sentiment": ["pos", "neg"]})
+    P = pd.DataFrame({"ner": [["B-PER", "O"], ["B-LOC"]], "sentiment": ["pos", "pos"]})
+    scores = task_scores(Y, P, task_types={"ner": "sequence"})
+    assert scores["ner"] == {"token_accuracy": pytest.approx(2 / 3)}
+    assert scores["sentiment"] == {"accuracy": 0.5}
+    report = task_report(Y, P, task_types={"ner": "sequence"}, output_dict=True)
+    assert report["ner"] == pytest.approx(
+        {
+            "type": "sequence",
+            "n_labelled": 2,
+            "token_accuracy": 2 / 3,
+            "span_precision": 0.5,
+            "span_recall": 1.0,
+            "span_f1": 2 / 3,
+        }
+    )
+    # a sequence metric named for a task implies its type
+    assert task_scores(Y, P, metrics={"ner": "span_f1", "sentiment": "accuracy"})["ner"] == {
+        "span_f1": pytest.approx(2 / 3)
+    }

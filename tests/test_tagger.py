@@ -13,6 +13,7 @@ from skmtl._spans import token_accuracy
 from skmtl.datasets import load_ewt
 from skmtl.encoders import TextEncoder
 from skmtl.estimators._tagger import _tokenize_words
+from skmtl.metrics import multitask_scorers, task_score
 
 
 def small_encoder(**kw):
@@ -226,6 +227,32 @@ def test_grid_search_task_weights(ewt):
     assert search.best_estimator_.task_weights["ner"] == search.best_params_["task_weights__ner"]
     res = cross_validate(MultiTaskTagger(small_encoder(), max_epochs=1, random_state=0), X, Y, cv=2)
     assert np.all((res["test_score"] >= 0) & (res["test_score"] <= 1))
+
+
+def test_grid_search_with_span_f1_scorers(ewt):
+    X, Y = ewt
+    X, Y = X[:80], Y.iloc[:80]
+    scoring = multitask_scorers({"upos": "token_accuracy", "ner": ["span_f1", "token_accuracy"]})
+    search = GridSearchCV(
+        MultiTaskTagger(small_encoder(), crf="auto", max_epochs=2, random_state=0),
+        {"task_weights__ner": [0.5, 2.0]},
+        scoring=scoring,
+        refit="mean",
+        cv=2,
+    ).fit(X, Y)
+    results = search.cv_results_
+    for key in ("upos_token_accuracy", "ner_span_f1", "ner_token_accuracy", "mean"):
+        assert np.all((results[f"mean_test_{key}"] >= 0) & (results[f"mean_test_{key}"] <= 1))
+    # the scorers compute what the metrics say on the refitted model's predictions
+    pred = search.best_estimator_.predict(X)
+    expected = np.mean(
+        [
+            task_score(Y["upos"], pred["upos"], "token_accuracy"),
+            task_score(Y["ner"], pred["ner"], "span_f1"),
+            task_score(Y["ner"], pred["ner"], "token_accuracy"),
+        ]
+    )
+    assert scoring["mean"](search.best_estimator_, X, Y) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("raw", [False, True])
