@@ -369,15 +369,22 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
 
     A shared :class:`~skmtl.encoders.TextEncoder` (hashed token embeddings and a
     CNN, BiLSTM or transformer) is trained end to end with one linear softmax
-    head per token-level task over the token vectors and one per document-level
-    task over the pooled sentence vector. Each task's loss is the mean
-    cross-entropy over its labelled tokens (sentences) in the batch; missing
-    cells (None) are masked. The task losses are combined by ``weighting``.
+    head per token-level task over the token vectors (or, for the tasks named
+    in ``crf``, a linear-chain CRF whose decoding only allows valid IOB2
+    transitions) and one per document-level task over the pooled sentence
+    vector. Each task's loss is the mean cross-entropy over its labelled tokens
+    (sentences) in the batch (a CRF task: the sentences' negative
+    log-likelihood per token); missing cells (None) are masked. The task
+    losses are combined by ``weighting``. Score the tags with
+    :func:`skmtl.metrics.task_score` (``"token_accuracy"``, ``"span_f1"``, ...)
+    or, in a grid search, :func:`skmtl.metrics.multitask_scorers`.
 
     Parameters
     ----------
     encoder : TextEncoder, default=None
-        The text encoder spec (None: ``TextEncoder(architecture="cnn")``). It is
+        The text encoder spec (None: ``TextEncoder(architecture="cnn", char_dim=16)``:
+        hashed norm/prefix/suffix/shape embeddings plus character features of each
+        word's first and last characters, which help on unseen words). It is
         cloned in fit. Sentences longer than its ``max_length`` are truncated for
         the network; their extra tokens are predicted as the task's most frequent
         training tag (a warning is issued).
@@ -598,7 +605,7 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        encoder = clone(self.encoder) if self.encoder is not None else TextEncoder()
+        encoder = clone(self.encoder) if self.encoder is not None else TextEncoder(char_dim=16)
         tokens, full = self._prepare(encoder, X)
         lengths = tokens.lengths
         columns, layout = _target_columns(Y, len(tokens))
