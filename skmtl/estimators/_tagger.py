@@ -314,6 +314,11 @@ class _TaggerNetwork(nn.Module):
         # aggregate task gradients on the representation (``on="representation"``).
         self.representation = None
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["representation"] = None  # a batch's activations and graph: never saved
+        return state
+
     def shared_parameters(self) -> list[nn.Parameter]:
         return list(self.trunk.parameters())
 
@@ -323,7 +328,7 @@ class _TaggerNetwork(nn.Module):
         tasks: ``(B, C)``."""
         mask = batch["mask"].to(torch.bool)
         x = self.trunk(batch, pool=False)
-        self.representation = x if self.training else None
+        self.representation = x if self.training and torch.is_grad_enabled() else None
         out = {}
         if self.token_names:
             tokens = x[mask]  # row-major: the flat token order of TokenizedTexts
