@@ -269,3 +269,62 @@ def test_sentences_longer_than_max_length(raw):
     assert [len(t) for t in pred["pos"]] == [6, 2]
     with pytest.raises(ValueError, match=r"Y\['pos'\]\[0\] has 5 tags .* has 6 tokens"):
         model.fit(X, {"pos": [list("ABCDE"), ["A", "B"]]})
+
+
+def test_weight_averaging_keeps_the_moving_average(ewt, monkeypatch):
+    """The weights left after fit are the EMA of the per-step weights (with warm-up)."""
+    import torch
+
+    X, Y = ewt
+    X, Y = X[:64], Y.iloc[:64]
+    decay = 0.9
+    snapshots = []
+    real_step = torch.optim.AdamW.step
+
+    def recording_step(self, *args, **kwargs):
+        out = real_step(self, *args, **kwargs)
+        params = [p for group in self.param_groups for p in group["params"]]
+        snapshots.append([p.detach().clone() for p in params])
+        return out
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", recording_step)
+    model = MultiTaskTagger(
+        small_encoder(), weight_averaging=decay, max_epochs=2, batch_size=16, random_state=0
+    )
+    # the initial weights: those of a 0-step fit with the same seed
+    init = MultiTaskTagger(small_encoder(), max_epochs=1, batch_size=16, random_state=0)
+    monkeypatch.setattr(torch.optim.AdamW, "step", lambda self, *a, **k: None)
+    init.fit(X, Y)
+    start = [p.detach().clone() for p in init.module_.parameters()]
+    monkeypatch.setattr(torch.optim.AdamW, "step", recording_step)
+    model.fit(X, Y)
+    assert len(snapshots) == 8  # 64 sentences / 16, 2 epochs
+    expected = start
+    for t, weights in enumerate(snapshots, start=1):
+        rate = 1.0 - min(decay, (1.0 + t) / (10.0 + t))
+        expected = [e + rate * (w - e) for e, w in zip(expected, weights, strict=True)]
+    final = list(model.module_.parameters())
+    for e, f in zip(expected, final, strict=True):
+        torch.testing.assert_close(f.detach(), e, rtol=1e-5, atol=1e-6)
+    # and they are not the raw weights of the last step
+    assert any(not torch.equal(f.detach(), w) for f, w in zip(final, snapshots[-1], strict=True))
+
+
+@pytest.mark.parametrize("value", [1.0, -0.1, "0.9", True])
+def test_weight_averaging_bad_values(value):
+    with pytest.raises(ValueError, match="weight_averaging must be a float in"):
+        toy(weight_averaging=value).fit(TOY_X, TOY_Y)
+
+
+def test_weight_averaging_with_early_stopping(ewt):
+    X, Y = ewt
+    model = MultiTaskTagger(
+        small_encoder(),
+        weight_averaging=0.99,
+        max_epochs=3,
+        early_stopping=True,
+        n_iter_no_change=1,
+        random_state=0,
+    ).fit(X[:100], Y.iloc[:100])
+    assert model.best_epoch_ is not None
+    assert np.isfinite(model.history_[-1, "valid_score"])

@@ -172,6 +172,15 @@ def _tokenize_words(encoder: TextEncoder, sentences: Sequence[Sequence[str]]) ->
     )
 
 
+def _swap(params: list[torch.Tensor], others: list[torch.Tensor]) -> None:
+    """Exchange the values of two lists of same-shaped tensors in place."""
+    with torch.no_grad():
+        for p, q in zip(params, others, strict=True):
+            tmp = p.detach().clone()
+            p.copy_(q)
+            q.copy_(tmp)
+
+
 def _token_index(offsets: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Flat token positions of documents ``rows``, in that order (as ``TokenizedTexts.take``)."""
     starts = offsets[rows]
@@ -411,6 +420,11 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
         AdamW learning rate.
     weight_decay : float, default=1e-4
         AdamW weight decay.
+    weight_averaging : float, default=0.0
+        Decay of an exponential moving average of the weights, updated after
+        every step (0: off; e.g. 0.999). The averaged weights are the ones
+        validated (early stopping) and kept at the end of fit, as spaCy's
+        training does with its parameter averaging.
     batch_size : int, default=32
         Sentences per batch. Batches are made of sentences of similar length
         (sorted by length within chunks of 50 batches, then the batches shuffled).
@@ -469,6 +483,7 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
         weighting=None,
         learning_rate=2e-3,
         weight_decay=1e-4,
+        weight_averaging=0.0,
         batch_size=32,
         max_epochs=10,
         early_stopping=False,
@@ -485,6 +500,7 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
         self.weighting = weighting
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
+        self.weight_averaging = weight_averaging
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.early_stopping = early_stopping
@@ -513,6 +529,9 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
             raise ValueError(
                 f"crf must be None, 'auto' or a list of token-level task names, got {crf!r}."
             )
+        decay = self.weight_averaging
+        if isinstance(decay, bool) or not isinstance(decay, numbers.Real) or not 0 <= decay < 1:
+            raise ValueError(f"weight_averaging must be a float in [0, 1), got {decay!r}.")
         self._check_training_params()
 
     def _crf_tasks(self, types: dict, classes: dict) -> dict:
@@ -708,8 +727,14 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
             valid_rows, fit_rows = np.sort(perm[:n_valid]), np.sort(perm[n_valid:])
         tw_t = torch.from_numpy(tw).to(device)
         best_score, best_state, best_epoch, stall = -np.inf, None, None, 0
+        decay = float(self.weight_averaging)
+        params = [p for p in module.parameters() if p.requires_grad]
+        averaged = [p.detach().clone() for p in params] if decay > 0 else None
+        n_steps = 0
         for epoch in range(1, int(self.max_epochs) + 1):
             tic = time.perf_counter()
+            if averaged is not None and epoch > 1:
+                _swap(params, averaged)  # back to the raw weights to train on
             module.train()
             stats = EpochStats(names, device)
             for rows in self._batches(tokens, fit_rows, rng):
@@ -723,9 +748,21 @@ class MultiTaskTagger(TorchEstimatorMixin, BaseEstimator):
                 optimizer.zero_grad(set_to_none=True)
                 used = weighting.backward(losses, present, tw_t, module.weighting, module)
                 optimizer.step()
+                if averaged is not None:
+                    n_steps += 1
+                    # warm-up (as TensorFlow's ExponentialMovingAverage): early steps
+                    # move the average more, so a short fit is not stuck near the init
+                    rate = 1.0 - min(decay, (1.0 + n_steps) / (10.0 + n_steps))
+                    with torch.no_grad():
+                        for avg, p in zip(averaged, params, strict=True):
+                            avg.lerp_(p, rate)
                 stats.add(losses, present, used)
             weighting.end_epoch(stats.task_loss())
             record = stats.record(epoch)
+            if averaged is not None:
+                # the module holds the averaged weights between epochs: validated,
+                # saved as the best state, and kept when training ends
+                _swap(params, averaged)
             if valid_rows is not None:
                 scores = self._scores(module, tokens, codes, valid_rows, device)
                 record["task_valid_score"] = scores
