@@ -14,6 +14,12 @@ class MultiTaskNetwork(nn.Module):
     ``weighting`` holds the trainable state of a loss-weighting strategy
     (for example uncertainty weighting's log-variances), so it moves with
     the model between devices and is saved with it.
+
+    ``representation`` is the trunk's output of the last training-mode
+    forward pass with gradients enabled (the tensor every head consumes),
+    for the gradient strategies with ``on="representation"``; it is None
+    otherwise, cleared by the strategy after its backward pass, and never
+    saved (it is not a parameter or buffer, and pickling drops it).
     """
 
     def __init__(
@@ -25,6 +31,12 @@ class MultiTaskNetwork(nn.Module):
         self.task_names = list(heads)
         self.heads = nn.ModuleDict({f"t{i}": head for i, head in enumerate(heads.values())})
         self.weighting = weighting
+        self.representation: torch.Tensor | None = None
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["representation"] = None  # a batch's activations and graph: never saved
+        return state
 
     def head(self, task: str) -> nn.Module:
         return self.heads[f"t{self.task_names.index(task)}"]
@@ -39,4 +51,5 @@ class MultiTaskNetwork(nn.Module):
 
     def forward(self, x) -> dict[str, torch.Tensor]:
         shared = self.trunk(x)
+        self.representation = shared if self.training and torch.is_grad_enabled() else None
         return {name: self.heads[f"t{i}"](shared) for i, name in enumerate(self.task_names)}

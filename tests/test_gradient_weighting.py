@@ -12,7 +12,8 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from torch import nn
 
-from skmtl import MultiTaskRegressor
+from skmtl import MultiTaskClassifier, MultiTaskRegressor
+from skmtl._network import MultiTaskNetwork
 from skmtl.weighting import (
     IMTLG,
     MGDA,
@@ -156,7 +157,7 @@ def test_graddrop_keeps_one_sign_per_component(seed):
     d, alpha = GradDrop(random_state=seed).aggregate(G)
     torch.testing.assert_close(d[:10], G[:, :10].sum(0))
     pos, neg = G.clamp_min(0).sum(0), G.clamp_max(0).sum(0)
-    assert torch.all((d == pos) | (d == neg))
+    assert torch.all(torch.isclose(d, pos) | torch.isclose(d, neg))
     assert torch.all((alpha >= 0) & (alpha <= 1))
     full = GradDrop(leak=1.0, random_state=seed).aggregate(G)[0]
     torch.testing.assert_close(full, G.sum(0))
@@ -215,6 +216,7 @@ class Net(nn.Module):
 
     def forward(self, x):
         h = self.trunk(x)
+        self.representation = h if self.training and torch.is_grad_enabled() else None
         return [head(h).squeeze(1) for head in self.heads]
 
 
@@ -263,12 +265,154 @@ def test_backward_writes_the_aggregate_and_the_heads_own_gradients(name):
 
 
 @pytest.mark.parametrize("name", list(STRATEGIES))
-def test_representation_mode_is_refused_clearly(name):
-    strategy = STRATEGIES[name][0]().set_params(on="representation")
-    with pytest.raises(NotImplementedError, match="representation"):
-        strategy.init(["a", "b"])
+def test_bad_on_and_a_network_without_representation_are_refused_clearly(name):
     with pytest.raises(ValueError, match="on must be"):
         STRATEGIES[name][0]().set_params(on="bogus").init(["a", "b"])
+    strategy = STRATEGIES[name][0]().set_params(on="representation")
+    assert strategy.init(["a", "b", "c"]) is None
+
+    class NoRepresentation(Net):
+        def forward(self, x):
+            return [head(self.trunk(x)).squeeze(1) for head in self.heads]
+
+    present = torch.tensor([True, True, True])
+    net = NoRepresentation()
+    with pytest.raises(RuntimeError, match="network.representation"):
+        strategy.backward(losses_of(net, present), present, torch.ones(3), None, net)
+
+
+# --------------------------------------------------------------------------- on="representation"
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_representation_backward_writes_the_backprop_of_the_aggregate(name):
+    make = STRATEGIES[name][0]
+    present = torch.tensor([True, False, True])
+    tw = torch.tensor([1.0, 3.0, 2.0])
+    net = Net()
+    strategy = make().set_params(on="representation")
+    assert strategy.init(["a", "b", "c"]) is None
+    used = strategy.backward(losses_of(net, present), present, tw, None, net)
+    assert net.representation is None  # released: no graph outlives the step
+
+    ref = Net()  # same seed, same weights
+    losses = losses_of(ref, present)
+    z = ref.representation
+    G = torch.stack(
+        [
+            torch.autograd.grad(tw[i] * losses[i], z, retain_graph=True)[0].reshape(-1)
+            for i in (0, 2)
+        ]
+    )
+    again = make().set_params(on="representation")
+    again.init(["a", "c"])
+    d, alpha = again.aggregate(G)
+    # The trunk gets the backward pass of the aggregated representation gradient.
+    shared = ref.shared_parameters()
+    want = torch.autograd.grad(z, shared, grad_outputs=d.view_as(z), retain_graph=True)
+    for got, w in zip(net.shared_parameters(), want, strict=True):
+        torch.testing.assert_close(got.grad, w)
+    torch.testing.assert_close(used, torch.stack([alpha[0] * 1.0, torch.tensor(0.0), alpha[1] * 2]))
+    for i in range(3):  # each head: the gradient of its own weighted loss, nothing more
+        want = torch.autograd.grad(
+            tw[i] * losses[i], list(ref.heads[i].parameters()), retain_graph=True
+        )
+        for got, w in zip(net.heads[i].parameters(), want, strict=True):
+            torch.testing.assert_close(got.grad, w)
+
+
+class LinearTrunkNet(Net):
+    """A bias-free linear trunk from one input: on one example, ``dL/dW = x dL/dz``.
+
+    The parameter gradients are then the representation gradients times the
+    (positive) input, so every strategy must give the same update either way.
+    """
+
+    def __init__(self, seed=0):
+        nn.Module.__init__(self)
+        torch.manual_seed(seed)
+        self.trunk = nn.Linear(1, 8, bias=False)
+        self.heads = nn.ModuleList(
+            nn.Sequential(nn.Linear(8, 4), nn.Tanh(), nn.Linear(4, 1)) for _ in range(2)
+        )
+        self.double()
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+@pytest.mark.parametrize("seed", range(4))
+def test_representation_mode_equals_parameters_mode_on_a_linear_trunk(name, seed):
+    present = torch.tensor([True, True])
+    tw = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    x = torch.tensor([[1.7]], dtype=torch.float64)
+    y = torch.tensor([[0.5], [-2.0]], dtype=torch.float64)
+    grads, used = {}, {}
+    for on in ("parameters", "representation"):
+        net = LinearTrunkNet(seed)
+        strategy = STRATEGIES[name][0]().set_params(on=on)
+        strategy.init(["a", "b"])
+        losses = torch.stack([(o - t).pow(2).mean() for o, t in zip(net(x), y, strict=True)])
+        used[on] = strategy.backward(losses, present, tw, None, net)
+        grads[on] = flat([p.grad for p in net.parameters()])
+    torch.testing.assert_close(used["representation"], used["parameters"])
+    torch.testing.assert_close(grads["representation"], grads["parameters"])
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_mgda_ub_weights_are_the_min_norm_point_of_the_representation_gradients(seed):
+    net = Net(seed=seed)
+    present = torch.tensor([True, False, True])  # two tasks: the closed form
+    tw = torch.tensor([1.0, 1.0, 0.5])
+    strategy = MGDA(on="representation")
+    strategy.init(["a", "b", "c"])
+    used = strategy.backward(losses_of(net, present), present, tw, None, net)
+
+    ref = Net(seed=seed)
+    losses = losses_of(ref, present)
+    z = ref.representation
+    g1, g2 = (
+        torch.autograd.grad(tw[i] * losses[i], z, retain_graph=True)[0].reshape(-1) for i in (0, 2)
+    )
+    a = float(torch.clamp((g2 - g1) @ g2 / (g1 - g2).pow(2).sum(), 0, 1))
+    torch.testing.assert_close(used, torch.tensor([a * 1.0, 0.0, (1 - a) * 0.5]))
+    d = a * g1 + (1 - a) * g2  # a common descent direction on the representation
+    assert float(g1 @ d) >= float(d @ d) * (1 - 1e-4) and float(g2 @ d) >= float(d @ d) * (1 - 1e-4)
+    want = torch.autograd.grad(z, ref.shared_parameters(), grad_outputs=d.view_as(z))
+    for got, w in zip(net.shared_parameters(), want, strict=True):
+        torch.testing.assert_close(got.grad, w)
+
+
+@pytest.mark.parametrize("name", ["mgda", "pcgrad"])
+def test_representation_mode_backpropagates_through_the_trunk_once(name):
+    """The cost difference: k trunk backward passes on the parameters, 1 on z."""
+    present = torch.tensor([True, True, True])
+    passes = {}
+    for on in ("parameters", "representation"):
+        net = Net()
+        calls = []
+        net.trunk[0].weight.register_hook(lambda g, calls=calls: calls.append(1))
+        strategy = STRATEGIES[name][0]().set_params(on=on)
+        strategy.init(["a", "b", "c"])
+        strategy.backward(losses_of(net, present), present, torch.ones(3), None, net)
+        passes[on] = len(calls)
+    assert passes == {"parameters": 3, "representation": 1}
+
+
+def test_the_network_keeps_its_representation_only_while_training():
+    net = MultiTaskNetwork(nn.Linear(3, 4), {"a": nn.Linear(4, 1), "b": nn.Linear(4, 2)})
+    x = torch.randn(5, 3)
+    net(x)
+    assert net.representation is not None and net.representation.shape == (5, 4)
+    blob = pickle.dumps(net)  # the batch's activations are not saved
+    assert pickle.loads(blob).representation is None
+    assert copy.deepcopy(net).representation is None
+    assert "representation" not in net.state_dict()
+    with torch.no_grad():
+        net(x)
+    assert net.representation is None
+    net(x)
+    net.eval()
+    net(x)
+    assert net.representation is None
 
 
 def regression_data(n=48):
@@ -305,3 +449,106 @@ def test_each_strategy_trains_and_searches(name):
     ).fit(X, Y)
     assert search.best_params_[f"weighting__{param}"] in values
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+def classification_data(n=60):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n, 4))
+    return X, np.column_stack([X[:, 0] > 0, X[:, 1] + X[:, 2] > 0, X[:, 3] > 0.5]).astype(int)
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_each_strategy_fits_a_classifier_in_both_modes_and_searches_on(name):
+    make = STRATEGIES[name][0]
+    X, Y = classification_data()
+    preds = {}
+    for on in ("parameters", "representation"):
+        model = MultiTaskClassifier(**FAST, weighting=make().set_params(on=on)).fit(X, Y)
+        assert np.all(np.isfinite(model.history_[:, "train_loss"]))
+        assert model.module_.representation is None
+        preds[on] = model.predict(X)
+        np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict(X), preds[on])
+    search = GridSearchCV(
+        MultiTaskClassifier(**{**FAST, "max_epochs": 1}, weighting=make()),
+        {"weighting__on": ["parameters", "representation"]},
+        cv=2,
+        error_score="raise",
+    ).fit(X, Y)
+    assert search.best_params_["weighting__on"] in ("parameters", "representation")
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+def test_representation_mode_with_a_frozen_trunk_trains_the_new_heads_only():
+    X, Y = classification_data()
+    model = MultiTaskClassifier(**FAST, weighting=PCGrad(on="representation"))
+    model.fit(X, {"a": Y[:, 0], "b": Y[:, 1]})
+    trunk = [p.detach().clone() for p in model.module_.shared_parameters()]
+    model.add_tasks(X, {"c": Y[:, 2]})
+    for before, after in zip(trunk, model.module_.shared_parameters(), strict=True):
+        torch.testing.assert_close(before, after)
+    assert set(model.predict(X)) == {"a", "b", "c"}
+
+
+def test_the_gram_matrix_of_wide_float32_gradients_is_accumulated_in_float64():
+    from skmtl.weighting._gradients import gram
+
+    G = torch.randn(3, 300_000, generator=torch.Generator().manual_seed(0))
+    G[1] = G[0] + 1e-3 * G[1]  # nearly parallel: float32 accumulation would show
+    exact = (G.double() @ G.double().T).numpy()
+    np.testing.assert_allclose(gram(G), exact, rtol=1e-12)
+
+
+def test_the_scratch_gradient_matrix_is_reused_and_never_saved():
+    present = torch.tensor([True, True, True])
+    strategy = PCGrad(random_state=0)
+    strategy.init(["a", "b", "c"])
+    net = Net()
+    strategy.backward(losses_of(net, present), present, torch.ones(3), None, net)
+    buffer = strategy._workspace
+    assert buffer.shape == (3, sum(p.numel() for p in net.shared_parameters()))
+    net.zero_grad(set_to_none=True)
+    strategy.backward(losses_of(net, present), present, torch.ones(3), None, net)
+    assert strategy._workspace is buffer
+    assert not hasattr(pickle.loads(pickle.dumps(strategy)), "_workspace")
+    assert not hasattr(copy.deepcopy(strategy), "_workspace")
+    strategy.end_epoch(np.ones(3))
+    assert strategy._workspace is None
+
+
+def test_shared_parameters_after_the_representation_get_the_plain_gradient():
+    class EarlyRepresentation(Net):
+        def forward(self, x):
+            z = self.trunk[0](x)  # the representation: before trunk[1:] (still shared)
+            self.representation = z
+            h = self.trunk[2](self.trunk[1](z))
+            return [head(h).squeeze(1) for head in self.heads]
+
+    present = torch.tensor([True, True, True])
+    tw = torch.tensor([1.0, 2.0, 0.5])
+    net = EarlyRepresentation()
+    strategy = MGDA(on="representation")
+    strategy.init(["a", "b", "c"])
+    strategy.backward(losses_of(net, present), present, tw, None, net)
+
+    ref = EarlyRepresentation()
+    losses = losses_of(ref, present)
+    z = ref.representation
+    G = torch.stack(
+        [
+            torch.autograd.grad(tw[i] * losses[i], z, retain_graph=True)[0].reshape(-1)
+            for i in range(3)
+        ]
+    )
+    d, _ = MGDA().aggregate(G)
+    first = list(ref.trunk[0].parameters())
+    for got, w in zip(
+        net.trunk[0].parameters(),
+        torch.autograd.grad(z, first, d.view_as(z), retain_graph=True),
+        strict=True,
+    ):
+        torch.testing.assert_close(got.grad, w)
+    last = list(ref.trunk[2].parameters())
+    for got, w in zip(
+        net.trunk[2].parameters(), torch.autograd.grad((tw * losses).sum(), last), strict=True
+    ):
+        torch.testing.assert_close(got.grad, w)

@@ -26,8 +26,9 @@ class AlignedMTL(GradientAggregation):
     Parameters
     ----------
     on : {"parameters", "representation"}, default="parameters"
-        Gradients with respect to the shared parameters ("representation",
-        the paper's Aligned-MTL-UB, raises NotImplementedError at fit).
+        Gradients with respect to the trainable shared parameters, or with
+        respect to the shared representation (the paper's cheaper
+        Aligned-MTL-UB), see :class:`~skmtl.weighting.GradientAggregation`.
 
     Examples
     --------

@@ -13,7 +13,19 @@ import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
-__all__ = ["WeightingStrategy"]
+__all__ = ["WeightingStrategy", "release_representation"]
+
+
+def release_representation(network: nn.Module) -> None:
+    """Drop the network's stored ``representation`` (and with it the batch's graph).
+
+    Networks keep the shared trunk's output of their last training-mode
+    forward in ``network.representation`` for the strategies that work on
+    it (``on="representation"``); every strategy clears it after its
+    backward pass so no activation graph outlives the step.
+    """
+    if getattr(network, "representation", None) is not None:
+        network.representation = None
 
 
 class WeightingStrategy(BaseEstimator):
@@ -55,6 +67,7 @@ class WeightingStrategy(BaseEstimator):
         """Back-propagate; return the weights used (detached)."""
         total, weights = self.combine(losses, present, task_weights, state)
         total.backward()
+        release_representation(network)
         return weights.detach()
 
     def end_epoch(self, epoch_task_losses) -> None:

@@ -30,8 +30,10 @@ class CAGrad(GradientAggregation):
     Parameters
     ----------
     on : {"parameters", "representation"}, default="parameters"
-        Gradients with respect to the shared parameters ("representation"
-        raises NotImplementedError at fit).
+        Gradients with respect to the trainable shared parameters, or with
+        respect to the shared representation (the trunk's output; cheaper:
+        one backward pass through the trunk instead of one per task), see
+        :class:`~skmtl.weighting.GradientAggregation`.
     c : float, default=0.4
         Radius of the ball around the mean gradient, relative to its norm (>= 0).
     rescale : bool, default=True

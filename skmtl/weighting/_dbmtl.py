@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._base import WeightingStrategy
+from ._base import WeightingStrategy, release_representation
+from ._gradients import write_shared_grad
 from ._gradnorm import _check_real, _trainable_shared
 
 __all__ = ["DBMTL"]
@@ -122,54 +123,49 @@ class DBMTL(WeightingStrategy):
             # Nothing shared to balance (a frozen trunk): the log-losses alone.
             if log_total.requires_grad and others:
                 log_total.backward(inputs=others)
+            release_representation(network)
             return (task_weights * present.to(losses.dtype)).detach()
         weights = torch.zeros_like(losses.detach())
-
         safe = losses.clamp_min(0) + _EPS
-        flat = []
-        for i in idx:
-            if not losses[i].requires_grad:
-                flat.append(torch.cat([p.detach().new_zeros(p.numel()) for p in shared]))
-                continue
-            grads = torch.autograd.grad(
-                torch.log(safe[i]), shared, retain_graph=True, allow_unused=True
-            )
-            flat.append(
-                torch.cat(
-                    [
-                        (g if g is not None else torch.zeros_like(p)).reshape(-1)
-                        for g, p in zip(grads, shared, strict=True)
-                    ]
+        n = sum(p.numel() for p in shared)
+        ema = self.grad_ema_
+        if ema is None or ema.shape != (len(self.task_names_), n):
+            ema = shared[0].detach().new_zeros((len(self.task_names_), n))
+        elif ema.device != shared[0].device:
+            ema = ema.to(shared[0].device)
+        self.grad_ema_ = ema
+        self.steps_[idx] += 1
+        beta_t = float(self.beta) / self.steps_[idx].astype(np.float64) ** float(self.beta_sigma)
+        # The EMA is updated in place, one task and one parameter at a time:
+        # gbar_i <- g_i + beta_t (gbar_i - g_i) = lerp(gbar_i, g_i, 1 - beta_t).
+        for i, b in zip(idx, beta_t, strict=True):
+            grads = (
+                torch.autograd.grad(
+                    torch.log(safe[i]), shared, retain_graph=True, allow_unused=True
                 )
+                if losses[i].requires_grad
+                else [None] * len(shared)
             )
+            offset = 0
+            with torch.no_grad():
+                for g, p in zip(grads, shared, strict=True):
+                    part = ema[i, offset : offset + p.numel()]
+                    offset += p.numel()
+                    if g is None:  # a zero gradient
+                        part.mul_(float(b))
+                    else:
+                        part.lerp_(g.reshape(-1).to(part.dtype), 1.0 - float(b))
         if others:
             log_total.backward(inputs=others)
+        release_representation(network)
 
         with torch.no_grad():
-            current = torch.stack(flat)
-            if self.grad_ema_ is None or self.grad_ema_.shape[1] != current.shape[1]:
-                self.grad_ema_ = current.new_zeros((len(self.task_names_), current.shape[1]))
-            ema = self.grad_ema_.to(current.device)
-            self.steps_[idx] += 1
-            beta_t = torch.as_tensor(
-                float(self.beta) / self.steps_[idx].astype(np.float64) ** float(self.beta_sigma),
-                dtype=current.dtype,
-                device=current.device,
-            )
-            ema[idx] = current + beta_t[:, None] * (ema[idx] - current)
-            self.grad_ema_ = ema
-            smoothed = ema[idx]
-            norms = smoothed.norm(dim=1)
+            norms = torch.stack([torch.linalg.vector_norm(ema[i]) for i in idx])
             alpha = norms.max() / (norms + _EPS)
             scale = alpha * task_weights.detach()[idx].to(alpha.dtype)
-            update = (scale[:, None] * smoothed).sum(0)
-            offset = 0
-            for p in shared:
-                part = update[offset : offset + p.numel()].view_as(p).to(p.dtype)
-                offset += p.numel()
-                if p.grad is None:
-                    p.grad = part.clone()
-                else:
-                    p.grad.add_(part)
+            update = ema[idx[0]] * scale[0]
+            for r, i in enumerate(idx[1:], start=1):
+                update.addcmul_(ema[i], scale[r])
+            write_shared_grad(shared, update)
             weights[idx] = scale.to(weights.dtype)
         return weights

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._base import WeightingStrategy
+from ._base import WeightingStrategy, release_representation
 from ._gradnorm import _adam_step, _check_real
 
 __all__ = ["FAMO"]
@@ -105,23 +105,31 @@ class FAMO(WeightingStrategy):
         log_now = torch.log(losses.detach().clamp_min(0) + _EPS).to(state.logits.dtype)
         if self.prev_log_losses_ is not None:
             self._update(log_now, present, state)
-        total, weights = self.combine(losses, present, task_weights, state)
-        if total.requires_grad:
-            total.backward()
+        # The gradient of combine()'s loss is sum_i c_i z_i / (s (L_i + eps)) grad L_i:
+        # back-propagate that linear combination (detached coefficients), the same
+        # gradient through a graph as small as equal weighting's.
+        with torch.no_grad():
+            z = _masked_softmax(state.logits, present).to(losses.dtype)
+            weights = z * task_weights
+            safe = torch.where(present, losses.detach(), 1.0).clamp_min(0) + _EPS
+            scale = (z / safe).sum().clamp_min(_EPS)
+            coef = torch.where(present & (losses.detach() >= 0), weights / (safe * scale), 0.0)
+        if losses.requires_grad:
+            (coef * losses).sum().backward()
+        release_representation(network)
         self.prev_log_losses_ = log_now
         self.prev_present_ = present.detach().clone()
         return weights.detach()
 
     @torch.no_grad()
     def _update(self, log_now, present, state) -> None:
+        # No host sync: with no task in both steps the mask leaves everything as it is.
         both = present & self.prev_present_.to(present.device)
-        if not bool(both.any()):
-            return
         prev = self.prev_log_losses_.to(log_now.device)
-        delta = torch.where(both, prev - log_now, torch.zeros_like(log_now))
+        delta = torch.where(both, prev - log_now, 0.0)
         z = _masked_softmax(state.logits, both)
         # J_softmax^T delta, over the tasks in both steps.
-        grad = torch.where(both, z * (delta - (z * delta).sum()), torch.zeros_like(z))
+        grad = torch.where(both, z * (delta - (z * delta).sum()), 0.0)
         _adam_step(
             state.logits,
             grad,

@@ -7,6 +7,7 @@ NeurIPS 2020.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from ._gradients import GradientAggregation, check_real, make_rng
@@ -24,17 +25,20 @@ class GradDrop(GradientAggregation):
     ``d = sum_i (leak + (1 - leak) M_i) g_i``. Components on which all tasks
     agree in sign are always kept whole.
 
-    The paper applies the mask to the gradients at the shared activations;
-    here it is applied to the shared parameters' gradients
-    (``on="parameters"``). GradDrop defines no per-task coefficient: the
+    The paper applies the mask to the gradients at the shared activations
+    (``on="representation"``: one sign choice per element of the batch's
+    representation, then one backward pass through the trunk, as LibMTL);
+    ``on="parameters"`` applies it to the shared parameters' gradients
+    instead. GradDrop defines no per-task coefficient: the
     returned ``alpha_i = (M_i g_i) . g_i / ||g_i||^2`` is the share of
     ``g_i``'s squared norm that was kept (1 when nothing was dropped).
 
     Parameters
     ----------
     on : {"parameters", "representation"}, default="parameters"
-        Gradients with respect to the shared parameters ("representation"
-        raises NotImplementedError at fit).
+        Mask the gradients of the trainable shared parameters, or those of
+        the shared representation (the paper's choice, and cheaper), see
+        :class:`~skmtl.weighting.GradientAggregation`.
     leak : float, default=0.0
         Fraction of every dropped component that is kept anyway, in [0, 1].
     random_state : int, Generator or None, default=None
@@ -66,13 +70,31 @@ class GradDrop(GradientAggregation):
     def aggregate(self, G):
         if getattr(self, "_rng", None) is None:
             self._validate()
+        G = G.detach()
+        # Per component: total = P + N and absolute = P - N, with P (N) the sum of
+        # the positive (negative) parts, with no temporary of G's size (with the
+        # shared parameters' gradients it has millions of columns).
         total = G.sum(0)
-        purity = 0.5 * (1.0 + total / G.abs().sum(0).clamp_min(torch.finfo(G.dtype).tiny))
-        U = torch.from_numpy(self._rng.random(G.shape[1])).to(device=G.device, dtype=G.dtype)
-        positive = (purity > U)[None, :]
-        mask = (positive & (G > 0)) | (~positive & (G < 0))
+        absolute = G[0].abs()
+        scratch = torch.empty_like(absolute)
+        for row in G[1:]:  # row by row: a reduction over dim 0 of |G| is slow on the CPU
+            absolute.add_(torch.abs(row, out=scratch))
+        del scratch
+        purity = 0.5 * (1.0 + total / absolute.clamp_min(torch.finfo(G.dtype).tiny))
+        dtype = np.float64 if G.dtype == torch.float64 else np.float32
+        U = torch.from_numpy(self._rng.random(G.shape[1], dtype=dtype)).to(G.device, G.dtype)
+        # +1 where the positive sign is kept, -1 where the negative one is (arithmetic
+        # rather than torch.where, which is slow on long CPU vectors).
+        sign = (purity > U).to(G.dtype).mul_(2.0).sub_(1.0)
+        del purity, U
+        # Every component keeps the sum of its gradients of the chosen sign:
+        # P = (total + absolute) / 2 or N = (total - absolute) / 2.
+        kept_sum = absolute.mul_(sign).add_(total).mul_(0.5)
         leak = float(self.leak)
-        kept = (leak + (1.0 - leak) * mask.to(G.dtype)) * G
-        norms = (G * G).sum(1)
-        alpha = torch.where(norms > 0, (kept * G).sum(1) / norms.clamp_min(1e-300), 1.0)
-        return kept.sum(0), alpha
+        d = kept_sum if leak == 0 else leak * total + (1.0 - leak) * kept_sum
+        # alpha_i = (kept_i . g_i) / ||g_i||^2, kept_i = (leak + (1 - leak) M_i) g_i.
+        norms = torch.linalg.vector_norm(G, dim=1) ** 2
+        kept_sq = torch.stack([torch.linalg.vector_norm((row * sign).relu_()) ** 2 for row in G])
+        share = leak * norms + (1.0 - leak) * kept_sq
+        alpha = torch.where(norms > 0, share / norms.clamp_min(1e-300), 1.0)
+        return d, alpha

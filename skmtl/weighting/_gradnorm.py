@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._base import WeightingStrategy
+from ._base import WeightingStrategy, release_representation
 
 __all__ = ["GradNorm"]
 
@@ -66,16 +66,17 @@ def _adam_step(
     L2 term (added to the gradient), as ``torch.optim.Adam``.
     """
     b1, b2 = betas
-    g = grad + weight_decay * value
-    steps = state.adam_steps + mask.to(value.dtype)
-    m = b1 * state.adam_m + (1 - b1) * g
-    v = b2 * state.adam_v + (1 - b2) * g * g
-    t = steps.clamp_min(1)
-    update = lr * (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt() + eps)
-    value.copy_(torch.where(mask, value - update, value))
-    state.adam_m.copy_(torch.where(mask, m, state.adam_m))
-    state.adam_v.copy_(torch.where(mask, v, state.adam_v))
-    state.adam_steps.copy_(steps)
+    # In place and with few operations: this runs at every training step on a
+    # vector of n_tasks entries, where each tensor operation's fixed cost dominates.
+    on = mask.to(value.dtype)
+    g = grad.add(value, alpha=weight_decay) if weight_decay else grad
+    state.adam_steps.add_(on)
+    state.adam_m.addcmul_(g - state.adam_m, on, value=1 - b1)
+    state.adam_v.addcmul_(g * g - state.adam_v, on, value=1 - b2)
+    t = state.adam_steps.clamp_min(1)
+    denom = (state.adam_v / (1 - torch.pow(b2, t))).sqrt_().add_(eps)
+    step = state.adam_m / (1 - torch.pow(b1, t))
+    value.addcdiv_(step.mul_(on), denom, value=-lr)
 
 
 class _GradNormState(nn.Module):
@@ -190,6 +191,7 @@ class GradNorm(WeightingStrategy):
             norms = torch.stack(rows).detach().to(state.weights.dtype)
         if total.requires_grad:
             total.backward()
+        release_representation(network)
         with torch.no_grad():  # L_i(0): the task's loss at its first step
             first = present & torch.isnan(state.initial_losses)
             state.initial_losses.copy_(

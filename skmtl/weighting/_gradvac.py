@@ -63,8 +63,10 @@ class GradVac(GradientAggregation):
     Parameters
     ----------
     on : {"parameters", "representation"}, default="parameters"
-        Gradients with respect to the shared parameters ("representation"
-        raises NotImplementedError at fit).
+        Gradients with respect to the trainable shared parameters, or with
+        respect to the shared representation (the trunk's output; cheaper:
+        one backward pass through the trunk instead of one per task), see
+        :class:`~skmtl.weighting.GradientAggregation`.
     beta : float, default=0.01
         EMA rate of the cosine targets, in [0, 1] (the paper's 1e-2).
     random_state : int, Generator or None, default=None

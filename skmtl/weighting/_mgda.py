@@ -49,16 +49,17 @@ class MGDA(GradientAggregation):
     Frank-Wolfe on the same problem). ``d`` sums weights that add to 1, so
     its scale is that of one task gradient, not of their sum.
 
-    MGDA-UB, the paper's cheap upper bound, runs the same solve on the
-    gradients with respect to the shared representation
-    (``on="representation"``), which the current strategy interface does not
-    provide; ``on="parameters"`` is exact MGDA on the shared parameters.
+    ``on="parameters"`` is exact MGDA on the shared parameters.
+    ``on="representation"`` is MGDA-UB, the paper's cheap upper bound: the
+    same solve on the gradients with respect to the shared representation
+    ``z`` (one backward pass through the heads per task), then one backward
+    pass of ``sum_i alpha_i dL_i/dz`` through the trunk.
 
     Parameters
     ----------
     on : {"parameters", "representation"}, default="parameters"
-        What the gradients are taken with respect to ("representation",
-        MGDA-UB, raises NotImplementedError at fit).
+        What the gradients are taken with respect to: the trainable shared
+        parameters (MGDA) or the shared representation (MGDA-UB).
     normalization : {"none", "l2"}, default="none"
         "l2" solves for unit-norm gradients (the paper's gradient
         normalisation); the returned ``alpha`` are then the coefficients of

@@ -30,9 +30,10 @@ class PCGrad(GradientAggregation):
     Parameters
     ----------
     on : {"parameters", "representation"}, default="parameters"
-        Gradients with respect to the shared parameters ("representation" is
-        not supported by the current strategy interface and raises
-        NotImplementedError at fit).
+        Gradients with respect to the trainable shared parameters, or with
+        respect to the shared representation (the trunk's output; cheaper:
+        one backward pass through the trunk instead of one per task), see
+        :class:`~skmtl.weighting.GradientAggregation`.
     random_state : int, Generator or None, default=None
         Seed of the projection order (irrelevant for two tasks).
 
