@@ -281,6 +281,10 @@ def skmtl_params(args, tasks) -> dict:
     }
     if args.crf and "ner" in tasks:
         est["crf"] = ["ner"]
+    if args.weight_averaging:
+        est["weight_averaging"] = args.weight_averaging
+    if args.ner_weight != 1.0 and "ner" in tasks and len(tasks) > 1:
+        est["task_weights"] = {"ner": args.ner_weight}
     return {"encoder": enc, "estimator": est}
 
 
@@ -825,6 +829,18 @@ def main(argv=None) -> int:
     g.add_argument("--lr", type=float, default=2e-3)
     g.add_argument("--batch-size", type=int, default=32)
     g.add_argument("--epochs", type=int, default=10)
+    g.add_argument(
+        "--weight-averaging",
+        type=float,
+        default=0.0,
+        help="MultiTaskTagger(weight_averaging=...): EMA decay of the weights (0: off)",
+    )
+    g.add_argument(
+        "--ner-weight",
+        type=float,
+        default=1.0,
+        help="task weight of ner in the multi-task model (the others keep 1)",
+    )
     g.add_argument(
         "--crf",
         action=argparse.BooleanOptionalAction,
