@@ -281,8 +281,8 @@ def skmtl_params(args, tasks) -> dict:
     }
     if args.crf and "ner" in tasks:
         est["crf"] = ["ner"]
-    if args.weight_averaging:
-        est["weight_averaging"] = args.weight_averaging
+    # always explicit: the tagger's default (0.999) came after the first recorded run (0)
+    est["weight_averaging"] = args.weight_averaging
     if args.ner_weight != 1.0 and "ner" in tasks and len(tasks) > 1:
         est["task_weights"] = {"ner": args.ner_weight}
     return {"encoder": enc, "estimator": est}
@@ -833,7 +833,8 @@ def main(argv=None) -> int:
         "--weight-averaging",
         type=float,
         default=0.0,
-        help="MultiTaskTagger(weight_averaging=...): EMA decay of the weights (0: off)",
+        help="MultiTaskTagger(weight_averaging=...): EMA decay of the weights (default 0: "
+        "off, as in the first recorded run; the tagger's own default is 0.999)",
     )
     g.add_argument(
         "--ner-weight",

@@ -272,6 +272,9 @@ class EWT:
             random_state=seed,
             weighting=strategy,
             task_weights=task_weights,
+            # the recorded results predate weight averaging (now the tagger's default);
+            # pinned off so that they stay reproducible
+            weight_averaging=0.0,
         )
 
     def fit_data(self, tasks=None):
