@@ -37,7 +37,6 @@ import argparse
 import gc
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -46,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import machine_info
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import f1_score
@@ -351,41 +351,18 @@ def macro_f1(proba, Yte_ind) -> dict[str, float]:
     }
 
 
-def machine_info() -> dict:
-    info = {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "torch": torch.__version__,
-        "torch_num_threads": torch.get_num_threads(),
-        "torch_num_interop_threads": torch.get_num_interop_threads(),
-    }
-    try:
-        info["cpu_affinity"] = len(os.sched_getaffinity(0))
-    except AttributeError:
-        pass
-    import sklearn
-    import skorch
-
-    import skmtl
-
-    info.update(
-        sklearn=sklearn.__version__,
-        skorch=skorch.__version__,
-        skmtl=skmtl.__version__,
-        numpy=np.__version__,
-    )
+def core_machine_info() -> dict:
+    blas = None
     try:
         from threadpoolctl import threadpool_info
 
-        info["blas"] = [
+        blas = [
             {k: p.get(k) for k in ("internal_api", "num_threads", "version")}
             for p in threadpool_info()
         ]
     except Exception:  # pragma: no cover - informational only
         pass
-    return info
+    return machine_info("skorch", blas=blas)
 
 
 def markdown(result: dict) -> str:
@@ -606,7 +583,7 @@ def main(argv=None) -> int:
     result = {
         "benchmark": "core_goemotions",
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": machine_info(),
+        "machine": core_machine_info(),
         "settings": {
             "quick": args.quick,
             "n_train": X_tr.shape[0],

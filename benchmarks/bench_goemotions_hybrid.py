@@ -56,7 +56,6 @@ import gc
 import hashlib
 import json
 import os
-import platform
 import sys
 import time
 import warnings
@@ -65,6 +64,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 import torch
+from _common import machine_info
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_text import (  # noqa: E402
@@ -139,28 +139,6 @@ ENSEMBLE_SEEDS = 3
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.1f}] {msg}", flush=True)
-
-
-def machine_info() -> dict:
-    import sklearn
-
-    import skmtl
-
-    info = {
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "torch": torch.__version__,
-        "torch_num_threads": torch.get_num_threads(),
-        "sklearn": sklearn.__version__,
-        "numpy": np.__version__,
-        "skmtl": skmtl.__version__,
-    }
-    try:
-        info["cpu_affinity"] = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        pass
-    return info
 
 
 def jsonable(obj):

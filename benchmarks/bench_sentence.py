@@ -27,13 +27,13 @@ import argparse
 import gc
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from _common import machine_info
 
 GO_TASKS = ("emotion", "ekman", "sentiment")
 EB_TASKS = ("V", "A", "D")
@@ -75,28 +75,6 @@ R_MARGIN = 0.05
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.1f}] {msg}", flush=True)
-
-
-def machine_info() -> dict:
-    import sklearn
-
-    import skmtl
-
-    info = {
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "torch": torch.__version__,
-        "torch_num_threads": torch.get_num_threads(),
-        "sklearn": sklearn.__version__,
-        "numpy": np.__version__,
-        "skmtl": skmtl.__version__,
-    }
-    try:
-        info["cpu_affinity"] = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        pass
-    return info
 
 
 def load_baselines(out_dir: Path) -> dict:
@@ -145,9 +123,7 @@ def macro_f1_all_labels(y_true_col, y_pred_col, classes) -> float:
                 m[r, idx[str(lab)]] = 1
         return m
 
-    return float(
-        f1_score(ind(y_true_col), ind(y_pred_col), average="macro", zero_division=0)
-    )
+    return float(f1_score(ind(y_true_col), ind(y_pred_col), average="macro", zero_division=0))
 
 
 # --------------------------------------------------------------------------- GoEmotions
@@ -212,14 +188,18 @@ def run_goemotions(args, result, save) -> None:
     log("GoEmotions: multi-task fit")
     r["mt"] = go_fit(GO_TASKS, X, Y)
     save()
-    log(f"  mt fit {r['mt']['fit_s']:.1f}s " + str(
-        {t: round(v["test_macro_f1"], 4) for t, v in r["mt"]["tasks"].items()}))
+    log(
+        f"  mt fit {r['mt']['fit_s']:.1f}s "
+        + str({t: round(v["test_macro_f1"], 4) for t, v in r["mt"]["tasks"].items()})
+    )
     r["st"] = {}
     for t in GO_TASKS:
         log(f"GoEmotions: single-task fit {t}")
         r["st"][t] = go_fit((t,), X, Y)
-        log(f"  st {t} fit {r['st'][t]['fit_s']:.1f}s "
-            f"f1={r['st'][t]['tasks'][t]['test_macro_f1']:.4f}")
+        log(
+            f"  st {t} fit {r['st'][t]['fit_s']:.1f}s "
+            f"f1={r['st'][t]['tasks'][t]['test_macro_f1']:.4f}"
+        )
         save()
     st_sum = sum(r["st"][t]["fit_s"] for t in GO_TASKS)
     r["st_fit_sum_s"] = st_sum
@@ -237,8 +217,11 @@ def run_goemotions(args, result, save) -> None:
             "st_minus_linear": st_f1 - base[t],
             "mt_minus_st": mt_f1 - st_f1,
         }
-    best = {m: all(cmp_[t][f"{m}_minus_linear"] >= F1_MARGIN for t in GO_TASKS)
-            and cmp_["emotion"][m] >= EMOTION_MIN for m in ("mt", "st")}
+    best = {
+        m: all(cmp_[t][f"{m}_minus_linear"] >= F1_MARGIN for t in GO_TASKS)
+        and cmp_["emotion"][m] >= EMOTION_MIN
+        for m in ("mt", "st")
+    }
     ok = best["mt"]
     r["comparison"] = cmp_
     r["target"] = {
@@ -268,10 +251,16 @@ def eb_fit(tasks, X, Y) -> dict:
     res = {}
     for t in tasks:
         res[t] = {
-            "test_r": task_score(np.asarray(Y["test"][t], dtype=float),
-                                 np.asarray(pred_te[t], dtype=float), "pearson"),
-            "dev_r": task_score(np.asarray(Y["dev"][t], dtype=float),
-                                np.asarray(pred_dev[t], dtype=float), "pearson"),
+            "test_r": task_score(
+                np.asarray(Y["test"][t], dtype=float),
+                np.asarray(pred_te[t], dtype=float),
+                "pearson",
+            ),
+            "dev_r": task_score(
+                np.asarray(Y["dev"][t], dtype=float),
+                np.asarray(pred_dev[t], dtype=float),
+                "pearson",
+            ),
         }
     return {
         "fit_s": fit_s,
@@ -297,8 +286,10 @@ def run_emobank(args, result, save) -> None:
     save()
     log("EmoBank: multi-task fit")
     r["mt"] = eb_fit(EB_TASKS, X, Y)
-    log(f"  mt fit {r['mt']['fit_s']:.1f}s " + str(
-        {t: round(v["test_r"], 4) for t, v in r["mt"]["tasks"].items()}))
+    log(
+        f"  mt fit {r['mt']['fit_s']:.1f}s "
+        + str({t: round(v["test_r"], 4) for t, v in r["mt"]["tasks"].items()})
+    )
     r["st"] = {}
     for t in EB_TASKS:
         r["st"][t] = eb_fit((t,), X, Y)
@@ -319,8 +310,7 @@ def run_emobank(args, result, save) -> None:
             "st_minus_ridge": st_r - base[t],
             "mt_minus_st": mt_r - st_r,
         }
-    best = {m: all(cmp_[t][f"{m}_minus_ridge"] >= R_MARGIN for t in EB_TASKS)
-            for m in ("mt", "st")}
+    best = {m: all(cmp_[t][f"{m}_minus_ridge"] >= R_MARGIN for t in EB_TASKS) for m in ("mt", "st")}
     r["comparison"] = cmp_
     r["target"] = {
         "rule": f"beat Ridge by >= {R_MARGIN} Pearson r on each dimension",
@@ -365,9 +355,7 @@ def markdown(result: dict) -> str:
             + ", ".join(f"{t} {st[t]['fit_s']:.1f}s" for t in GO_TASKS)
             + f" (sum {go['st_fit_sum_s']:.1f}s); MTL / sum(ST) = {go['mt_over_st_sum']:.2f}.  ",
             "Embedding: "
-            + ", ".join(
-                f"{s} {go['n'][s]} texts {v:.1f}s" for s, v in go["embed_s"].items()
-            )
+            + ", ".join(f"{s} {go['n'][s]} texts {v:.1f}s" for s, v in go["embed_s"].items())
             + ".  ",
             f"Target ({go['target']['rule']}): MTL "
             f"{'**met**' if go['target']['met_by_mt'] else '**not met**'}; single-task "
@@ -379,8 +367,7 @@ def markdown(result: dict) -> str:
         lines += [
             "## EmoBank — test Pearson r",
             "",
-            "| dim | Ridge (TF-IDF) | MTL | single-task | MTL − Ridge | ST − Ridge "
-            "| MTL − ST |",
+            "| dim | Ridge (TF-IDF) | MTL | single-task | MTL − Ridge | ST − Ridge | MTL − ST |",
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for t, c in eb["comparison"].items():
@@ -393,14 +380,10 @@ def markdown(result: dict) -> str:
         lines += [
             "",
             f"Fit: MTL {eb['mt']['fit_s']:.1f}s ({eb['mt']['epochs']} epochs); single-task "
-            + ", ".join(
-                f"{t} {st[t]['fit_s']:.1f}s ({st[t]['epochs']} ep)" for t in EB_TASKS
-            )
+            + ", ".join(f"{t} {st[t]['fit_s']:.1f}s ({st[t]['epochs']} ep)" for t in EB_TASKS)
             + f" (sum {eb['st_fit_sum_s']:.1f}s); MTL / sum(ST) = {eb['mt_over_st_sum']:.2f}.  ",
             "Embedding: "
-            + ", ".join(
-                f"{s} {eb['n'][s]} texts {v:.1f}s" for s, v in eb["embed_s"].items()
-            )
+            + ", ".join(f"{s} {eb['n'][s]} texts {v:.1f}s" for s, v in eb["embed_s"].items())
             + ".  ",
             f"Target ({eb['target']['rule']}): MTL "
             f"{'**met**' if eb['target']['met_by_mt'] else '**not met**'}; single-task "

@@ -56,7 +56,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -66,6 +65,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import machine_info
 
 TASKS = ("upos", "xpos", "ner")
 RUNS = ("mt", "upos", "xpos", "ner")
@@ -124,52 +124,22 @@ def git_state() -> dict:
     return out
 
 
-def machine_info(threads: int) -> dict:
-    import pandas
-    import seqeval
-    import sklearn
-    import spacy
-    import thinc
+def tagger_machine_info(threads: int) -> dict:
     from threadpoolctl import threadpool_info
 
-    import skmtl
-
-    info = {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "torch": torch.__version__,
-        "torch_num_threads": torch.get_num_threads(),
-        "threads": threads,
-        "thread_env_spacy_subprocess": dict.fromkeys(THREAD_ENV, str(threads)),
-        "threadpools": [
+    return machine_info(
+        "pandas",
+        "seqeval",
+        "spacy",
+        "thinc",
+        threads=threads,
+        thread_env_spacy_subprocess=dict.fromkeys(THREAD_ENV, str(threads)),
+        threadpools=[
             {k: p.get(k) for k in ("user_api", "internal_api", "num_threads")}
             for p in threadpool_info()
         ],
-        "sklearn": sklearn.__version__,
-        "pandas": pandas.__version__,
-        "spacy": spacy.__version__,
-        "thinc": thinc.__version__,
-        "seqeval": getattr(seqeval, "__version__", "?"),
-        "numpy": np.__version__,
-        "skmtl": skmtl.__version__,
-        "git": git_state(),
-    }
-    try:
-        info["cpu_affinity"] = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        pass
-    try:
-        model = [
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ]
-        info["cpu_model"] = model[0] if model else None
-    except OSError:  # pragma: no cover
-        pass
-    return info
+        git=git_state(),
+    )
 
 
 def load_data(root: str, quick: bool, seed: int) -> dict:
@@ -920,7 +890,7 @@ def main(argv=None) -> int:
     result = {
         "benchmark": "tagger_ewt",
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "machine": machine_info(args.threads),
+        "machine": tagger_machine_info(args.threads),
         "threads": args.threads,
         "loadavg_start": list(os.getloadavg()),
         "quick": args.quick,

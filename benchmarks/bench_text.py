@@ -40,7 +40,6 @@ import argparse
 import gc
 import json
 import os
-import platform
 import sys
 import time
 import warnings
@@ -48,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import machine_info
 from scipy.stats import pearsonr
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -103,33 +103,6 @@ MT_RATIO_MAX = 0.6
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')} load {os.getloadavg()[0]:.1f}] {msg}", flush=True)
-
-
-def machine_info() -> dict:
-    import pandas
-    import sklearn
-    import spacy
-
-    import skmtl
-
-    info = {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "torch": torch.__version__,
-        "torch_num_threads": torch.get_num_threads(),
-        "sklearn": sklearn.__version__,
-        "pandas": pandas.__version__,
-        "spacy": spacy.__version__,
-        "numpy": np.__version__,
-        "skmtl": skmtl.__version__,
-    }
-    try:
-        info["cpu_affinity"] = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover
-        pass
-    return info
 
 
 def subset(text, Y, n, seed):
@@ -809,7 +782,7 @@ def main(argv=None) -> int:
             "benchmark": f"text_{ds}",
             "dataset": ds,
             "command": " ".join([Path(sys.executable).name, *sys.argv]),
-            "machine": machine_info(),
+            "machine": machine_info("pandas", "spacy"),
             "loadavg_start": list(os.getloadavg()),
             "notes": NOTES,
             "complete": False,

@@ -50,7 +50,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 import warnings
@@ -59,6 +58,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from _common import machine_info
 
 LOSS_BASED = ("equal", "uncertainty", "dwa", "rlw", "famo", "gradnorm", "dbmtl")
 GRADIENT = (
@@ -378,29 +378,6 @@ def tune_static(data, seed) -> dict:
         )
     ]
     return {"best": best, "search_s": search_s, "candidates": table}
-
-
-def machine_info() -> dict:
-    import sklearn
-
-    import skmtl
-
-    info = {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "torch": torch.__version__,
-        "torch_num_threads": torch.get_num_threads(),
-        "sklearn": sklearn.__version__,
-        "skmtl": skmtl.__version__,
-        "numpy": np.__version__,
-    }
-    try:
-        info["cpu_affinity"] = len(os.sched_getaffinity(0))
-    except AttributeError:
-        pass
-    return info
 
 
 def summarise(runs: dict, single: dict, tasks) -> dict:

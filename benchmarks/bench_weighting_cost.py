@@ -33,15 +33,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+from _common import machine_info
 
 TASKS = ("emotion", "ekman", "sentiment")
 LOSS_BASED = ("equal", "static", "uncertainty", "dwa", "rlw", "famo")
@@ -250,29 +249,6 @@ def fixed_overhead(names: list[str], repeats: int = 5, steps: int = 2000) -> dic
             best = min(best, (time.process_time() - tic) / steps)
         per_step[name] = best
     return {n: 1e6 * (t - per_step["equal"]) for n, t in per_step.items()}
-
-
-def machine_info() -> dict:
-    import sklearn
-
-    import skmtl
-
-    info = {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": sys.version.split()[0],
-        "torch": torch.__version__,
-        "torch_num_threads": torch.get_num_threads(),
-        "sklearn": sklearn.__version__,
-        "skmtl": skmtl.__version__,
-        "numpy": np.__version__,
-    }
-    try:
-        info["cpu_affinity"] = len(os.sched_getaffinity(0))
-    except AttributeError:
-        pass
-    return info
 
 
 def markdown(result: dict) -> str:
