@@ -328,3 +328,27 @@ def test_weight_averaging_with_early_stopping(ewt):
     ).fit(X[:100], Y.iloc[:100])
     assert model.best_epoch_ is not None
     assert np.isfinite(model.history_[-1, "valid_score"])
+
+
+def _lowercase(sentences):
+    return [[w.lower() for w in words] for words in sentences]
+
+
+def test_in_a_pipeline_with_grid_search(ewt):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, Y = ewt
+    X, Y = X[:60] + X[:60], pd.concat([Y.iloc[:60], Y.iloc[:60]], ignore_index=True)
+    pipe = make_pipeline(
+        FunctionTransformer(_lowercase), MultiTaskTagger(small_encoder(), max_epochs=1)
+    )
+    search = GridSearchCV(
+        pipe, {"multitasktagger__task_weights__ner": [0.5, 2.0]}, cv=2, error_score="raise"
+    ).fit(X, Y)
+    assert search.best_params_["multitasktagger__task_weights__ner"] in (0.5, 2.0)
+    pred = search.predict(X[:5])
+    assert list(pred.columns) == ["upos", "ner"]
+    assert [len(t) for t in pred["upos"]] == [len(w) for w in X[:5]]
+    # the pipeline's tagger saw lower-cased tokens; the user's X is untouched
+    assert any(w != w.lower() for words in X for w in words)
