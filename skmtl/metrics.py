@@ -10,14 +10,18 @@ A multi-task target ``Y`` is one of
 Missing labels (``NaN``, ``None``, ``pd.NA``) are data: a missing ``y_true``
 cell is skipped by that task's metric only. Predictions are never missing.
 
-Task types are ``"binary"``, ``"multiclass"``, ``"multilabel"`` (each cell is
+Task types are those of :data:`skmtl.tasks.TASK_TYPES`, the vocabulary the
+estimators use: ``"binary"``, ``"multiclass"``, ``"multilabel"`` (each cell is
 a list / tuple / set of labels, an empty one meaning "no label applies"),
-``"continuous"`` (a float cell, or a 2-D float block for a dict value) and
-``"sequence"`` (each cell is the list of a sentence's tags, as
-:class:`~skmtl.MultiTaskTagger` takes and predicts them). A sequence task is
-never inferred (its cells look like label sets): the sequence metrics
-``token_accuracy`` and ``span_precision`` / ``span_recall`` / ``span_f1``
-(strict IOB2 entity spans, micro-averaged, as seqeval's strict mode) imply it.
+``"continuous"`` (a float cell, or a 2-D float block for a dict value), and
+the tag-sequence types ``"token"`` and ``"token_crf"`` (each cell is the list
+of a sentence's tags, as :class:`~skmtl.MultiTaskTagger` takes and predicts
+them; ``"sequence"`` is an alias). A tag-sequence task is never inferred (its
+cells look like label sets): the sequence metrics ``token_accuracy`` and
+``span_precision`` / ``span_recall`` / ``span_f1`` (strict IOB2 entity spans,
+micro-averaged, as seqeval's strict mode) imply it. A task's default metric
+is its task class's ``default_metric``; :func:`infer_task_type` is
+:func:`skmtl.tasks.infer_task_type`.
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ import pandas as pd
 from scipy.stats import pearsonr
 from sklearn.metrics import accuracy_score, f1_score, make_scorer, r2_score
 from sklearn.preprocessing import MultiLabelBinarizer
-from sklearn.utils.multiclass import type_of_target
 
 from skmtl._spans import span_scores, spans, token_accuracy
+from skmtl.tasks import TASK_TYPES as _REGISTRY
+from skmtl.tasks import get_task_type, infer_task_type
 from skmtl.utils import is_missing, missing_mask
 
 __all__ = [
@@ -54,9 +59,13 @@ __all__ = [
     "tune_thresholds",
 ]
 
-TASK_TYPES: tuple[str, ...] = ("binary", "multiclass", "multilabel", "continuous", "sequence")
+#: Old task-type names still understood here: ``"sequence"`` is ``"token"``.
+TYPE_ALIASES: dict[str, str] = {"sequence": "token"}
 
-#: The metrics of tag-sequence tasks; each implies the ``"sequence"`` task type.
+#: The task types understood here (the registry's names at import, and the aliases).
+TASK_TYPES: tuple[str, ...] = (*_REGISTRY, *TYPE_ALIASES)
+
+#: The metrics of tag-sequence tasks; each implies a tag-sequence task type.
 SEQUENCE_METRICS: tuple[str, ...] = ("token_accuracy", "span_precision", "span_recall", "span_f1")
 
 #: Every metric name understood by :func:`task_score`, in report column order.
@@ -70,13 +79,12 @@ METRICS: tuple[str, ...] = (
     *SEQUENCE_METRICS,
 )
 
-#: The metric used for a task when none is requested.
+#: The metric used for a task when none is requested: the ``default_metric`` of
+#: each row-level task class, and of tag sequences (``"sequence"``; the token-level
+#: types give theirs through :func:`default_metric`).
 DEFAULT_METRICS: dict[str, str] = {
-    "binary": "accuracy",
-    "multiclass": "accuracy",
-    "multilabel": "f1_macro",
-    "continuous": "r2",
-    "sequence": "token_accuracy",
+    **{name: cls.default_metric for name, cls in _REGISTRY.items() if cls.level == "row"},
+    "sequence": _REGISTRY["token"].default_metric,
 }
 
 #: The metrics shown by :func:`task_report` when none are requested.
@@ -85,6 +93,8 @@ REPORT_METRICS: dict[str, tuple[str, ...]] = {
     "multiclass": ("accuracy", "f1_macro", "f1_micro"),
     "multilabel": ("f1_samples", "f1_macro", "f1_micro"),
     "continuous": ("r2", "pearson"),
+    "token": SEQUENCE_METRICS,
+    "token_crf": SEQUENCE_METRICS,
     "sequence": SEQUENCE_METRICS,
 }
 
@@ -97,10 +107,8 @@ _VALID_TYPES: dict[str, frozenset[str]] = {
     "f1_samples": frozenset({"multilabel"}),
     "r2": frozenset({"continuous"}),
     "pearson": frozenset({"continuous"}),
-    **{metric: frozenset({"sequence"}) for metric in SEQUENCE_METRICS},
+    **{metric: frozenset({"token", "token_crf", "sequence"}) for metric in SEQUENCE_METRICS},
 }
-
-_LABEL_SET = (list, tuple, set, frozenset)
 
 MetricSpec = str | Sequence[str] | Mapping[str, str | Sequence[str]] | None
 
@@ -117,13 +125,37 @@ def _check_metric(metric: str) -> str:
 
 
 def _check_task_type(task_type: str) -> str:
-    if task_type not in TASK_TYPES:
-        raise ValueError(f"Unknown task type {task_type!r}; expected one of {list(TASK_TYPES)}.")
+    if not isinstance(task_type, str) or (
+        task_type not in _REGISTRY and task_type not in TYPE_ALIASES
+    ):
+        known = [*_REGISTRY, *TYPE_ALIASES]
+        raise ValueError(f"Unknown task type {task_type!r}; expected one of {known}.")
     return task_type
 
 
-def _is_label_set(cell: object) -> bool:
-    return isinstance(cell, _LABEL_SET) or (isinstance(cell, np.ndarray) and cell.ndim == 1)
+def _task_class(task_type: str):
+    """The task class of a (checked) type name or alias."""
+    return get_task_type(TYPE_ALIASES.get(task_type, task_type))
+
+
+def _is_sequence_type(task_type: str) -> bool:
+    """Whether a (checked) task type is one of tag sequences (a token-level type)."""
+    return _task_class(task_type).level == "token"
+
+
+def _applies(metric: str, task_type: str) -> bool:
+    """Whether ``metric`` scores a (checked) ``task_type``.
+
+    The table :data:`_VALID_TYPES`, plus, for a task type registered in
+    :data:`skmtl.tasks.TASK_TYPES` later, its class's ``default_metric`` (and the
+    sequence metrics for a token-level one).
+    """
+    if task_type in _VALID_TYPES[metric]:
+        return True
+    if task_type in TYPE_ALIASES or any(task_type in v for v in _VALID_TYPES.values()):
+        return False  # a built-in type: the table is complete
+    cls = _task_class(task_type)
+    return metric == cls.default_metric or (metric in SEQUENCE_METRICS and cls.level == "token")
 
 
 def _as_array(column: Any) -> np.ndarray:
@@ -165,66 +197,6 @@ def _is_noninteger_float(values: np.ndarray) -> bool:
 # --------------------------------------------------------------------------
 
 
-def infer_task_type(y: Any) -> str:
-    """Guess the task type of one task's target column.
-
-    A column whose non-missing cells include a list / tuple / set (or 1-D
-    array) is ``"multilabel"``; a float column with non-integral values is
-    ``"continuous"``; otherwise :func:`sklearn.utils.multiclass.type_of_target`
-    on the non-missing cells decides between ``"binary"`` and
-    ``"multiclass"``. A 2-D array is ``"multilabel"`` when it is a 0/1
-    indicator matrix and ``"continuous"`` otherwise.
-
-    Parameters
-    ----------
-    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        One task's targets; missing cells are ignored.
-
-    Returns
-    -------
-    task_type : str
-        One of ``"binary"``, ``"multiclass"``, ``"multilabel"``,
-        ``"continuous"``.
-
-    Raises
-    ------
-    ValueError
-        If every cell is missing, or the type cannot be recognised.
-
-    Examples
-    --------
-    >>> from skmtl.metrics import infer_task_type
-    >>> infer_task_type([1.0, float("nan"), 0.0])
-    'binary'
-    >>> infer_task_type(["a", "b", None, "c"])
-    'multiclass'
-    >>> infer_task_type([("a",), (), None])
-    'multilabel'
-    >>> infer_task_type([0.5, 1.25, None])
-    'continuous'
-    """
-    arr = _as_array(y)
-    mask = missing_mask(arr)
-    if mask.all():
-        raise ValueError("Every y_true cell is missing: there is nothing to score.")
-    kept = arr[~mask]
-    if kept.ndim == 2:
-        kind = type_of_target(kept)
-        if kind == "multilabel-indicator":
-            return "multilabel"
-        if kept.dtype.kind in "fciub":
-            return "continuous"
-        raise ValueError(f"Cannot infer the task type of a 2-D target of type {kind!r}.")
-    if kept.dtype == object and any(_is_label_set(c) for c in kept):
-        return "multilabel"
-    if _is_noninteger_float(kept):
-        return "continuous"
-    kind = type_of_target(_densify(kept))
-    if kind in ("binary", "multiclass", "continuous"):
-        return kind
-    raise ValueError(f"Cannot infer the task type of a target of type {kind!r}.")
-
-
 def _infer_pair(y_true: Any, y_pred: Any) -> str:
     """Infer from y_true; integral floats with non-integral predictions are continuous."""
     task_type = infer_task_type(y_true)
@@ -243,21 +215,22 @@ def default_metric(task_type: str) -> str:
     Parameters
     ----------
     task_type : str
-        One of ``"binary"``, ``"multiclass"``, ``"multilabel"``,
-        ``"continuous"``.
+        A name of :data:`skmtl.tasks.TASK_TYPES` (``"binary"``, ``"multiclass"``,
+        ``"multilabel"``, ``"continuous"``, ``"token"``, ``"token_crf"``) or the
+        alias ``"sequence"``.
 
     Returns
     -------
     metric : str
-        The entry of :data:`DEFAULT_METRICS` for ``task_type``.
+        The ``default_metric`` of the type's task class.
 
     Examples
     --------
     >>> from skmtl.metrics import default_metric
-    >>> default_metric("multilabel"), default_metric("continuous")
-    ('f1_macro', 'r2')
+    >>> default_metric("multilabel"), default_metric("continuous"), default_metric("token")
+    ('f1_macro', 'r2', 'token_accuracy')
     """
-    return DEFAULT_METRICS[_check_task_type(task_type)]
+    return _task_class(_check_task_type(task_type)).default_metric
 
 
 # --------------------------------------------------------------------------
@@ -309,10 +282,12 @@ def task_score(y_true: Any, y_pred: Any, metric: str, task_type: str | None = No
         ``pearson`` are continuous only and average over the columns of a
         2-D block.
     task_type : str, default=None
-        ``"binary"``, ``"multiclass"``, ``"multilabel"`` or ``"continuous"``.
-        ``None`` infers it with :func:`infer_task_type` on ``y_true``; an
-        integral float ``y_true`` whose ``y_pred`` has non-integral floats is
-        taken as continuous.
+        A name of :data:`skmtl.tasks.TASK_TYPES` (``"binary"``, ``"multiclass"``,
+        ``"multilabel"``, ``"continuous"``, ``"token"``, ``"token_crf"``) or the
+        alias ``"sequence"``. ``None`` infers it with :func:`infer_task_type` on
+        ``y_true``; an integral float ``y_true`` whose ``y_pred`` has
+        non-integral floats is taken as continuous. A sequence metric implies a
+        tag-sequence type.
 
     Returns
     -------
@@ -339,8 +314,10 @@ def task_score(y_true: Any, y_pred: Any, metric: str, task_type: str | None = No
     """
     _check_metric(metric)
     if metric in SEQUENCE_METRICS:
-        if task_type not in (None, "sequence"):
-            raise ValueError(f"Metric {metric!r} applies to a 'sequence' task, not {task_type!r}.")
+        if task_type is not None and not _is_sequence_type(_check_task_type(task_type)):
+            raise ValueError(
+                f"Metric {metric!r} applies to a tag-sequence ('token') task, not {task_type!r}."
+            )
         return _sequence_score(y_true, y_pred, metric)
     true_arr = _as_array(y_true)
     pred_arr = _as_array(y_pred)
@@ -354,15 +331,15 @@ def task_score(y_true: Any, y_pred: Any, metric: str, task_type: str | None = No
     if task_type is None:
         task_type = _infer_pair(true_arr, pred_arr)
     _check_task_type(task_type)
-    if task_type not in _VALID_TYPES[metric]:
-        valid = [m for m in METRICS if task_type in _VALID_TYPES[m]]
+    if not _applies(metric, task_type):
+        valid = [m for m in METRICS if _applies(m, task_type)]
         raise ValueError(
             f"Metric {metric!r} does not apply to a {task_type!r} task; use one of {valid}."
         )
     keep = ~mask
     true_kept, pred_kept = true_arr[keep], pred_arr[keep]
 
-    if task_type == "continuous":
+    if metric in ("r2", "pearson"):
         yt = np.asarray(_densify(true_kept), dtype=float)
         yp = np.asarray(_densify(pred_kept), dtype=float)
         if metric == "r2":
@@ -519,7 +496,7 @@ def _resolve_metrics(
             n: _as_metric_list(spec[n]) if n in spec else list(defaults(types[n])) for n in names
         }
     requested = _as_metric_list(metrics)
-    resolved = {n: [m for m in requested if types[n] in _VALID_TYPES[m]] for n in names}
+    resolved = {n: [m for m in requested if _applies(m, types[n])] for n in names}
     used = {m for ms in resolved.values() for m in ms}
     unused = [m for m in requested if m not in used]
     if unused:
@@ -548,6 +525,11 @@ def _prepare(
     return true_tasks, pred_tasks, types
 
 
+def _report_metrics(task_type: str) -> tuple[str, ...]:
+    """The metrics :func:`task_report` shows for a task type by default."""
+    return REPORT_METRICS.get(_check_task_type(task_type), (default_metric(task_type),))
+
+
 def _score_all(
     true_tasks: Mapping[str, Any],
     pred_tasks: Mapping[str, Any],
@@ -559,7 +541,7 @@ def _score_all(
         scores[name] = {}
         for metric in metric_names:
             try:
-                # a sequence metric implies the (never inferred) sequence type
+                # a sequence metric implies a (never inferred) tag-sequence type
                 task_type = None if metric in SEQUENCE_METRICS else types[name]
                 scores[name][metric] = task_score(
                     true_tasks[name], pred_tasks[name], metric, task_type=task_type
@@ -675,7 +657,7 @@ def task_report(
     {'type': 'multilabel', 'n_labelled': 3, 'accuracy': 0.6666666666666666}
     """
     true_tasks, pred_tasks, types = _prepare(Y_true, Y_pred, task_types)
-    chosen = _resolve_metrics(metrics, types, lambda t: REPORT_METRICS[_check_task_type(t)])
+    chosen = _resolve_metrics(metrics, types, _report_metrics)
     scores = _score_all(true_tasks, pred_tasks, types, chosen)
     report: dict[str, dict[str, Any]] = {
         name: {

@@ -674,7 +674,7 @@ def test_sequence_metric_bad_input(y_true, y_pred, match):
 
 
 def test_sequence_metric_rejects_another_task_type():
-    with pytest.raises(ValueError, match="applies to a 'sequence' task"):
+    with pytest.raises(ValueError, match=r"applies to a tag-sequence \('token'\) task"):
         task_score([["O"]], [["O"]], "span_f1", task_type="multilabel")
 
 
