@@ -13,7 +13,9 @@ from sklearn.model_selection import GridSearchCV
 from torch import nn
 
 from skmtl import MultiTaskClassifier, MultiTaskRegressor
-from skmtl._network import MultiTaskNetwork
+from skmtl.architectures import MMoE
+from skmtl.encoders import FeatureStack
+from skmtl.engine import MultiTaskNetwork
 from skmtl.weighting import (
     IMTLG,
     MGDA,
@@ -398,10 +400,13 @@ def test_representation_mode_backpropagates_through_the_trunk_once(name):
 
 
 def test_the_network_keeps_its_representation_only_while_training():
-    net = MultiTaskNetwork(nn.Linear(3, 4), {"a": nn.Linear(4, 1), "b": nn.Linear(4, 2)})
+    body = MMoE(n_experts=2).build(FeatureStack(3, (4,)), ["a", "b"])
+    heads = {"a": nn.Linear(4, 1), "b": nn.Linear(4, 2)}
+    net = MultiTaskNetwork(body, heads, {"a": "row", "b": "row"})
     x = torch.randn(5, 3)
     net(x)
-    assert net.representation is not None and net.representation.shape == (5, 4)
+    # The architecture's cut: the two experts' outputs and the two gates' logits.
+    assert [z.shape for z in net.representation] == [(5, 4), (5, 4), (5, 2), (5, 2)]
     blob = pickle.dumps(net)  # the batch's activations are not saved
     assert pickle.loads(blob).representation is None
     assert copy.deepcopy(net).representation is None
@@ -552,3 +557,113 @@ def test_shared_parameters_after_the_representation_get_the_plain_gradient():
         net.trunk[2].parameters(), torch.autograd.grad((tw * losses).sum(), last), strict=True
     ):
         torch.testing.assert_close(got.grad, w)
+
+
+class CutNet(nn.Module):
+    """Two parallel shared branches: the representation is the list ``[a, b]`` (a cut).
+
+    ``top`` is shared but above the cut (it reads ``a``), so it gets the plain
+    gradient of the weighted sum.
+    """
+
+    def __init__(self, seed=0, n_tasks=3):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.stem, self.left, self.right = nn.Linear(5, 6), nn.Linear(6, 4), nn.Linear(6, 3)
+        self.top = nn.Linear(4, 4)
+        self.heads = nn.ModuleList(nn.Linear(7, 1) for _ in range(n_tasks))
+
+    def shared_parameters(self):
+        return [p for m in (self.stem, self.left, self.right, self.top) for p in m.parameters()]
+
+    def forward(self, x):
+        h = torch.tanh(self.stem(x))
+        a, b = self.left(h), self.right(h)
+        self.representation = [a, b] if self.training and torch.is_grad_enabled() else None
+        z = torch.cat([torch.tanh(self.top(a)), b], 1)
+        return [head(z).squeeze(1) for head in self.heads]
+
+
+@pytest.mark.parametrize("name", list(STRATEGIES))
+def test_a_representation_cut_of_several_tensors_is_aggregated_as_one(name):
+    make = STRATEGIES[name][0]
+    present = torch.tensor([True, False, True])
+    tw = torch.tensor([1.0, 3.0, 2.0])
+    net = CutNet()
+    strategy = make().set_params(on="representation")
+    strategy.init(["a", "b", "c"])
+    used = strategy.backward(losses_of(net, present), present, tw, None, net)
+    assert net.representation is None
+
+    ref = CutNet()
+    losses = losses_of(ref, present)
+    cut = ref.representation
+    G = torch.stack(
+        [flat(torch.autograd.grad(tw[i] * losses[i], cut, retain_graph=True)) for i in (0, 2)]
+    )
+    again = make().set_params(on="representation")
+    again.init(["a", "c"])
+    d, alpha = again.aggregate(G)
+    parts = [d[: cut[0].numel()], d[cut[0].numel() :]]
+    below = [p for m in (ref.stem, ref.left, ref.right) for p in m.parameters()]
+    want = torch.autograd.grad(
+        cut,
+        below,
+        grad_outputs=[g.view_as(z) for g, z in zip(parts, cut, strict=True)],
+        retain_graph=True,
+    )
+    got = [p.grad for m in (net.stem, net.left, net.right) for p in m.parameters()]
+    torch.testing.assert_close(flat(got), flat(want))
+    # Above the cut: the plain gradient of the weighted sum.
+    plain = torch.autograd.grad((tw * losses).sum(), list(ref.top.parameters()), retain_graph=True)
+    torch.testing.assert_close(flat([p.grad for p in net.top.parameters()]), flat(plain))
+    torch.testing.assert_close(used, torch.stack([alpha[0] * 1.0, torch.tensor(0.0), alpha[1] * 2]))
+
+
+def test_a_frozen_tensor_of_the_cut_is_left_out():
+    present = torch.tensor([True, True, True])
+    net = CutNet()
+    for m in (net.stem, net.right):
+        m.requires_grad_(False)  # b no longer depends on anything trained
+    strategy = MGDA(on="representation")
+    strategy.init(["a", "b", "c"])
+    strategy.backward(losses_of(net, present), present, torch.ones(3), None, net)
+
+    ref = CutNet()
+    losses = losses_of(ref, present)
+    a = ref.representation[0]
+    G = torch.stack(
+        [torch.autograd.grad(losses[i], a, retain_graph=True)[0].reshape(-1) for i in range(3)]
+    )
+    d, _ = MGDA().aggregate(G)
+    want = torch.autograd.grad(a, list(ref.left.parameters()), d.view_as(a))
+    torch.testing.assert_close(flat([p.grad for p in net.left.parameters()]), flat(want))
+    assert all(p.grad is None for m in (net.stem, net.right) for p in m.parameters())
+
+
+# --------------------------------------------------------------------------- reproducibility
+
+
+def _fit_record(make, random_state):
+    X, Y = classification_data()
+    params = {**FAST, "random_state": random_state}
+    model = MultiTaskClassifier(**params, weighting=make()).fit(X, Y)
+    keys = ("train_loss", "task_loss", "task_weight")
+    history = [{k: e[k] for k in keys} for e in model.history_]
+    return model.predict_proba(X), history, model.weighting_._rng.bit_generator.state
+
+
+@pytest.mark.parametrize(
+    "make",
+    [PCGrad, GradVac, GradDrop, lambda: GradDrop(on="representation")],
+    ids=["pcgrad", "gradvac", "graddrop", "graddrop-representation"],
+)
+def test_random_strategies_follow_the_estimator_random_state(make):
+    """random_state=None: the strategy's seed comes from the estimator's (via torch)."""
+    first, again, other = _fit_record(make, 0), _fit_record(make, 0), _fit_record(make, 1)
+    assert first[1] == again[1]
+    for a, b in zip(first[0], again[0], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert first[1] != other[1]
+    assert first[2] == again[2]  # the strategy's generator was seeded the same way
+    assert first[2] != other[2]  # ... and from the estimator's seed

@@ -13,7 +13,17 @@ import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
-__all__ = ["WeightingStrategy", "release_representation"]
+__all__ = ["WeightingStrategy", "release_representation", "trainable_shared"]
+
+
+def trainable_shared(network: nn.Module) -> list[nn.Parameter]:
+    """The network's shared parameters that are being trained (``requires_grad``).
+
+    ``network.shared_parameters()`` lists every parameter that is not a task
+    head; the frozen ones (an old trunk while :meth:`add_tasks` trains new
+    heads) are left out.
+    """
+    return [p for p in network.shared_parameters() if p.requires_grad]
 
 
 def release_representation(network: nn.Module) -> None:

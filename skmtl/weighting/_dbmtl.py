@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._base import WeightingStrategy, release_representation
+from ._base import WeightingStrategy, release_representation, trainable_shared
 from ._gradients import write_shared_grad
-from ._gradnorm import _check_real, _trainable_shared
+from ._utils import check_bound
 
 __all__ = ["DBMTL"]
 
@@ -94,10 +94,10 @@ class DBMTL(WeightingStrategy):
 
     def init(self, task_names):
         super().init(task_names)
-        _check_real("DBMTL", "beta", self.beta, low=0.0, strict=False)
+        check_bound("DBMTL", "beta", self.beta, low=0.0, strict=False)
         if self.beta >= 1:
             raise ValueError(f"DBMTL beta must be < 1, got {self.beta!r}.")
-        _check_real("DBMTL", "beta_sigma", self.beta_sigma, low=0.0, strict=False)
+        check_bound("DBMTL", "beta_sigma", self.beta_sigma, low=0.0, strict=False)
         self.grad_ema_ = None
         self.steps_ = np.zeros(len(self.task_names_), dtype=np.int64)
         return None
@@ -115,7 +115,7 @@ class DBMTL(WeightingStrategy):
 
     def backward(self, losses, present, task_weights, state, network):
         log_total, _ = self.combine(losses, present, task_weights, state)
-        shared = _trainable_shared(network)
+        shared = trainable_shared(network)
         idx = torch.nonzero(present, as_tuple=False).flatten().tolist()
         shared_ids = {id(p) for p in shared}
         others = [p for p in network.parameters() if p.requires_grad and id(p) not in shared_ids]

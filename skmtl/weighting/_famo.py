@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from ._base import WeightingStrategy, release_representation
-from ._gradnorm import _adam_step, _check_real
+from ._utils import adam_step, check_bound
 
 __all__ = ["FAMO"]
 
@@ -86,8 +86,8 @@ class FAMO(WeightingStrategy):
 
     def init(self, task_names):
         super().init(task_names)
-        _check_real("FAMO", "learning_rate", self.learning_rate, low=0.0, strict=True)
-        _check_real("FAMO", "weight_decay", self.weight_decay, low=0.0, strict=False)
+        check_bound("FAMO", "learning_rate", self.learning_rate, low=0.0, strict=True)
+        check_bound("FAMO", "weight_decay", self.weight_decay, low=0.0, strict=False)
         self.prev_log_losses_ = None
         self.prev_present_ = None
         return _FAMOState(len(self.task_names_))
@@ -130,7 +130,7 @@ class FAMO(WeightingStrategy):
         z = _masked_softmax(state.logits, both)
         # J_softmax^T delta, over the tasks in both steps.
         grad = torch.where(both, z * (delta - (z * delta).sum()), 0.0)
-        _adam_step(
+        adam_step(
             state.logits,
             grad,
             state,

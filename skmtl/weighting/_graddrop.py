@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._gradients import GradientAggregation, check_real, make_rng
+from ._gradients import GradientAggregation, check_real, seeded_rng
 
 __all__ = ["GradDrop"]
 
@@ -27,7 +27,9 @@ class GradDrop(GradientAggregation):
 
     The paper applies the mask to the gradients at the shared activations
     (``on="representation"``: one sign choice per element of the batch's
-    representation, then one backward pass through the trunk, as LibMTL);
+    representation, or of every tensor of a sharing architecture's cut, see
+    :mod:`skmtl.architectures`, then one backward pass through the trunk, as
+    LibMTL);
     ``on="parameters"`` applies it to the shared parameters' gradients
     instead. GradDrop defines no per-task coefficient: the
     returned ``alpha_i = (M_i g_i) . g_i / ||g_i||^2`` is the share of
@@ -42,7 +44,10 @@ class GradDrop(GradientAggregation):
     leak : float, default=0.0
         Fraction of every dropped component that is kept anyway, in [0, 1].
     random_state : int, Generator or None, default=None
-        Seed of the random sign choice.
+        Seed of the random sign choice. None draws the seed from torch's global
+        generator when the strategy is initialised, which the estimator seeds
+        from its own ``random_state`` during ``fit``: the strategy is then
+        reproducible exactly when the estimator is.
 
     Examples
     --------
@@ -65,7 +70,7 @@ class GradDrop(GradientAggregation):
 
     def _validate(self) -> None:
         check_real("GradDrop", "leak", self.leak, low=0.0, high=1.0)
-        self._rng = make_rng(self.random_state)
+        self._rng = seeded_rng(self.random_state)
 
     def aggregate(self, G):
         if getattr(self, "_rng", None) is None:

@@ -9,11 +9,14 @@ trainable shared parameters (one backward pass through the whole network
 per task) and ``d`` is written into their ``.grad``.
 
 ``on="representation"``: ``G``'s rows are the gradients with respect to the
-shared representation ``z`` (the trunk's output that the heads consume, kept
-by the network as ``network.representation``), which only needs a backward
-pass through the heads per task; ``d`` is then back-propagated once through
-the trunk (``.grad += J_z^T d``). This is MGDA-UB for MGDA (Sener and Koltun,
-2018) and LibMTL's ``rep_grad`` for the others.
+shared representation ``z`` (kept by the network as ``network.representation``:
+the trunk's output that the heads consume, or a list of tensors that cut the
+graph between the shared parameters and the task outputs, as a sharing
+architecture keeps, see :mod:`skmtl.architectures`; ``z`` is then their
+concatenation), which only needs a backward pass through the heads per task;
+``d`` is then back-propagated once through the trunk (``.grad += J_z^T d``).
+This is MGDA-UB for MGDA (Sener and Koltun, 2018) and LibMTL's ``rep_grad``
+for the others.
 
 In both modes the task-specific parameters (the heads) get the ordinary
 gradient of the weighted loss sum.
@@ -27,8 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._base import WeightingStrategy, release_representation
-from ._gradnorm import _trainable_shared
+from ._base import WeightingStrategy, release_representation, trainable_shared
 
 __all__ = ["GradientAggregation", "task_gradient_matrix", "write_shared_grad"]
 
@@ -175,6 +177,35 @@ def make_rng(random_state):
     return np.random.default_rng(random_state)
 
 
+def seeded_rng(random_state) -> np.random.Generator:
+    """:func:`make_rng`, with the seed of ``random_state=None`` drawn from torch.
+
+    The estimator seeds torch's global generator from its own ``random_state``
+    around ``fit`` (where it calls the strategy's ``init``), so a strategy left
+    at ``random_state=None`` is reproducible exactly when the estimator is.
+    """
+    if random_state is None:
+        random_state = int(torch.randint(0, 2**31 - 1, (1,)).item())
+    return make_rng(random_state)
+
+
+def _cut_of(network: nn.Module, name: str) -> list[torch.Tensor]:
+    """``network.representation`` as a list of tensors (a tensor, or the cut's list)."""
+    z = getattr(network, "representation", None)
+    if isinstance(z, torch.Tensor):
+        return [z]
+    if isinstance(z, (list, tuple)) and z and all(isinstance(t, torch.Tensor) for t in z):
+        return list(z)
+    got = "it is None" if z is None else f"got {type(z).__name__}"
+    raise RuntimeError(
+        f"{name}(on='representation') needs the network to store its shared "
+        "representation (the trunk output the task heads consume, or a list of tensors "
+        "cutting the graph between the shared parameters and the task outputs) as "
+        f"`network.representation` in its training forward pass; {type(network).__name__} "
+        f"did not ({got}). Use on='parameters' with this network."
+    )
+
+
 class GradientAggregation(WeightingStrategy):
     """Base class of the strategies that aggregate the per-task gradient matrix.
 
@@ -191,14 +222,17 @@ class GradientAggregation(WeightingStrategy):
     parameters (one backward pass through the network per task) and ``d``
     is written into their ``.grad``. With ``on="representation"`` they are
     the gradients of the shared representation ``z`` (the tensor the heads
-    consume; the network must set ``network.representation`` to it in its
-    training forward pass), which only back-propagate through the heads;
-    ``d`` is back-propagated once through the trunk, so the shared
+    consume, or the concatenation of a list of tensors that cut the graph
+    between the shared parameters and the task outputs; the network must set
+    ``network.representation`` to it in its training forward pass), which
+    only back-propagate through the heads; ``d`` is split back into the cut's
+    tensors and back-propagated once through the trunk, so the shared
     parameters get ``J_z^T d``. That is cheaper (one trunk backward pass
     instead of one per task) and approximates the parameter-space method
     (for MGDA it is the paper's MGDA-UB). Shared parameters that do not
-    lead to ``z`` (none in the built-in networks) get the ordinary gradient
-    of the weighted sum.
+    lead to ``z`` (the layers above the cut, such as the upper layers of
+    :class:`~skmtl.architectures.Hierarchical`) get the ordinary gradient of
+    the weighted sum.
     """
 
     _name = "GradientAggregation"
@@ -271,7 +305,7 @@ class GradientAggregation(WeightingStrategy):
 
     def _backward_parameters(self, losses, present, task_weights, state, network):
         total, weights = self.combine(losses, present, task_weights, state)
-        shared = _trainable_shared(network)
+        shared = trainable_shared(network)
         shared_ids = {id(p) for p in shared}
         others = [p for p in network.parameters() if p.requires_grad and id(p) not in shared_ids]
         idx = torch.nonzero(present, as_tuple=False).flatten().tolist()
@@ -291,30 +325,27 @@ class GradientAggregation(WeightingStrategy):
         return self._coefficients(weights, kept, alpha, task_weights)
 
     def _backward_representation(self, losses, present, task_weights, state, network):
-        z = getattr(network, "representation", None)
-        if not isinstance(z, torch.Tensor):
-            raise RuntimeError(
-                f"{self._name}(on='representation') needs the network to store its shared "
-                "representation (the trunk output the task heads consume) as "
-                f"`network.representation` in its training forward pass; {type(network).__name__} "
-                "did not (it is None). Use on='parameters' with this network."
-            )
+        # Only the cut's tensors that carry a gradient (a frozen part's do not).
+        cut = [z for z in _cut_of(network, self._name) if z.requires_grad]
         total, weights = self.combine(losses, present, task_weights, state)
-        shared = _trainable_shared(network)
+        shared = trainable_shared(network)
         shared_ids = {id(p) for p in shared}
         others = [p for p in network.parameters() if p.requires_grad and id(p) not in shared_ids]
         idx = torch.nonzero(present, as_tuple=False).flatten().tolist()
         kept, G = [], None
-        if shared and idx and total.requires_grad and z.requires_grad:
-            kept, G = task_gradient_matrix(task_weights * losses, idx, [z])
+        if shared and idx and total.requires_grad and cut:
+            kept, G = task_gradient_matrix(task_weights * losses, idx, cut)
         if G is None:  # no present task depends on z (e.g. a frozen trunk): the heads alone
             if total.requires_grad and others:
                 total.backward(inputs=others)
             return weights.detach()
         d, alpha = self._aggregate_tasks(G, kept)
-        # One backward pass through the trunk with the aggregated gradient of z.
+        # One backward pass through the trunk with the aggregated gradient of z,
+        # split back into the cut's tensors.
+        parts = torch.split(d, [z.numel() for z in cut])
+        grad_outputs = [g.reshape(z.shape).to(z.dtype) for g, z in zip(parts, cut, strict=True)]
         grads = torch.autograd.grad(
-            z, shared, grad_outputs=d.view_as(z).to(z.dtype), retain_graph=True, allow_unused=True
+            cut, shared, grad_outputs=grad_outputs, retain_graph=True, allow_unused=True
         )
         with torch.no_grad():
             for p, g in zip(shared, grads, strict=True):

@@ -6,32 +6,13 @@ for Adaptive Loss Balancing in Deep Multitask Networks", ICML 2018.
 
 from __future__ import annotations
 
-import numbers
-
-import numpy as np
 import torch
 from torch import nn
 
-from ._base import WeightingStrategy, release_representation
+from ._base import WeightingStrategy, release_representation, trainable_shared
+from ._utils import adam_step, check_bound
 
 __all__ = ["GradNorm"]
-
-
-def _check_real(owner: str, name: str, value, *, low: float, strict: bool) -> None:
-    ok = (
-        not isinstance(value, bool)
-        and isinstance(value, numbers.Real)
-        and np.isfinite(value)
-        and (value > low if strict else value >= low)
-    )
-    if not ok:
-        op = ">" if strict else ">="
-        raise ValueError(f"{owner} {name} must be a finite number {op} {low}, got {value!r}.")
-
-
-def _trainable_shared(network: nn.Module) -> list[nn.Parameter]:
-    """The shared (trunk) parameters that are being trained (not frozen)."""
-    return [p for p in network.shared_parameters() if p.requires_grad]
 
 
 def _last_shared_weight(network: nn.Module) -> list[nn.Parameter]:
@@ -41,42 +22,11 @@ def _last_shared_weight(network: nn.Module) -> list[nn.Parameter]:
     (a trailing LayerNorm's vectors are skipped); a trunk without any
     matrix falls back to its last trainable tensor.
     """
-    shared = _trainable_shared(network)
+    shared = trainable_shared(network)
     matrices = [p for p in shared if p.dim() >= 2]
     if matrices:
         return matrices[-1:]
     return shared[-1:]
-
-
-def _adam_step(
-    value: torch.Tensor,
-    grad: torch.Tensor,
-    state: nn.Module,
-    mask: torch.Tensor,
-    lr: float,
-    weight_decay: float = 0.0,
-    betas: tuple[float, float] = (0.9, 0.999),
-    eps: float = 1e-8,
-) -> None:
-    """One Adam step on the entries of ``value`` where ``mask``, in place.
-
-    Moments and step counts live in ``state``'s buffers ``adam_m``,
-    ``adam_v`` and ``adam_steps`` (per entry, so a task that is absent from a
-    batch keeps its optimiser state untouched). ``weight_decay`` is Adam's
-    L2 term (added to the gradient), as ``torch.optim.Adam``.
-    """
-    b1, b2 = betas
-    # In place and with few operations: this runs at every training step on a
-    # vector of n_tasks entries, where each tensor operation's fixed cost dominates.
-    on = mask.to(value.dtype)
-    g = grad.add(value, alpha=weight_decay) if weight_decay else grad
-    state.adam_steps.add_(on)
-    state.adam_m.addcmul_(g - state.adam_m, on, value=1 - b1)
-    state.adam_v.addcmul_(g * g - state.adam_v, on, value=1 - b2)
-    t = state.adam_steps.clamp_min(1)
-    denom = (state.adam_v / (1 - torch.pow(b2, t))).sqrt_().add_(eps)
-    step = state.adam_m / (1 - torch.pow(b1, t))
-    value.addcdiv_(step.mul_(on), denom, value=-lr)
 
 
 class _GradNormState(nn.Module):
@@ -164,8 +114,8 @@ class GradNorm(WeightingStrategy):
 
     def init(self, task_names):
         super().init(task_names)
-        _check_real("GradNorm", "alpha", self.alpha, low=0.0, strict=False)
-        _check_real("GradNorm", "learning_rate", self.learning_rate, low=0.0, strict=True)
+        check_bound("GradNorm", "alpha", self.alpha, low=0.0, strict=False)
+        check_bound("GradNorm", "learning_rate", self.learning_rate, low=0.0, strict=True)
         return _GradNormState(len(self.task_names_))
 
     def combine(self, losses, present, task_weights, state):
@@ -214,7 +164,7 @@ class GradNorm(WeightingStrategy):
         grad = torch.zeros_like(state.weights)
         grad[idx] = torch.nan_to_num(grad_present, nan=0.0, posinf=0.0, neginf=0.0)
         before = w.sum()
-        _adam_step(state.weights, grad, state, present, float(self.learning_rate))
+        adam_step(state.weights, grad, state, present, float(self.learning_rate))
         # Keep the weights positive; the present tasks keep their total.
         new = state.weights[idx].clamp_min(1e-6 * float(before) / len(idx))
         state.weights[idx] = new * (before / new.sum())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._gradients import GradientAggregation, check_real, gram, make_rng, result
+from ._gradients import GradientAggregation, check_real, gram, result, seeded_rng
 
 __all__ = ["GradVac"]
 
@@ -70,7 +70,10 @@ class GradVac(GradientAggregation):
     beta : float, default=0.01
         EMA rate of the cosine targets, in [0, 1] (the paper's 1e-2).
     random_state : int, Generator or None, default=None
-        Seed of the visiting order.
+        Seed of the visiting order. None draws the seed from torch's global
+        generator when the strategy is initialised, which the estimator seeds
+        from its own ``random_state`` during ``fit``: the strategy is then
+        reproducible exactly when the estimator is.
 
     Attributes
     ----------
@@ -100,7 +103,7 @@ class GradVac(GradientAggregation):
 
     def _validate(self) -> None:
         check_real("GradVac", "beta", self.beta, low=0.0, high=1.0)
-        self._rng = make_rng(self.random_state)
+        self._rng = seeded_rng(self.random_state)
 
     def _aggregate_tasks(self, G, tasks):
         if getattr(self, "_rng", None) is None:

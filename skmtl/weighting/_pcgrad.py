@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._gradients import GradientAggregation, gram, make_rng, result
+from ._gradients import GradientAggregation, gram, result, seeded_rng
 
 __all__ = ["PCGrad"]
 
@@ -35,7 +35,11 @@ class PCGrad(GradientAggregation):
         one backward pass through the trunk instead of one per task), see
         :class:`~skmtl.weighting.GradientAggregation`.
     random_state : int, Generator or None, default=None
-        Seed of the projection order (irrelevant for two tasks).
+        Seed of the projection order (irrelevant for two tasks). None draws
+        the seed from torch's global generator when the strategy is
+        initialised, which the estimator seeds from its own ``random_state``
+        during ``fit``: the strategy is then reproducible exactly when the
+        estimator is.
 
     Examples
     --------
@@ -53,11 +57,11 @@ class PCGrad(GradientAggregation):
         self.random_state = random_state
 
     def _validate(self) -> None:
-        self._rng = make_rng(self.random_state)
+        self._rng = seeded_rng(self.random_state)
 
     def aggregate(self, G):
         if getattr(self, "_rng", None) is None:
-            self._rng = make_rng(self.random_state)
+            self._rng = seeded_rng(self.random_state)
         M = gram(G)
         k = len(M)
         C = np.eye(k)
