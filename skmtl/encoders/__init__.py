@@ -3,21 +3,43 @@
 ``MLPTrunk`` reads numeric features (dense or sparse); :class:`TextEncoder`
 is a spec object for raw text (hashed token embeddings and a CNN, BiLSTM or
 Transformer), passed to an estimator as ``encoder=`` and trained end to end.
+:class:`FeatureStack` and :class:`TextStack` describe the same layers as a stem
+and blocks for a sharing architecture (:mod:`skmtl.architectures`).
 """
 
-from ._layers import SparseAwareLinear, SparseRows
-from ._mlp import EncoderTrunk, MLPTrunk
-from ._text import ARCHITECTURES, POOLINGS, TextEncoder, TextEncoderModule
-from ._tokenize import TokenizedTexts
+from ._inputs import EncodedInputs, FeatureInputs
+from ._layers import SparseAwareLinear, SparseRows, prepare_features
+from ._mlp import ACTIVATIONS, NORMALIZATIONS, EncoderTrunk, MLPTrunk
+from ._stacks import FeatureStack, TextStack
+from ._text import ARCHITECTURES, POOLINGS, TextEncoder, TextEncoderModule, pool_tokens
+from ._tokenize import (
+    TokenizedTexts,
+    check_texts,
+    check_tokens,
+    full_token_counts,
+    tokenize_words,
+)
 
 __all__ = [
+    "ACTIVATIONS",
     "ARCHITECTURES",
+    "NORMALIZATIONS",
     "POOLINGS",
+    "EncodedInputs",
     "EncoderTrunk",
+    "FeatureInputs",
+    "FeatureStack",
     "MLPTrunk",
     "SparseAwareLinear",
     "SparseRows",
     "TextEncoder",
     "TextEncoderModule",
+    "TextStack",
     "TokenizedTexts",
+    "check_texts",
+    "check_tokens",
+    "full_token_counts",
+    "pool_tokens",
+    "prepare_features",
+    "tokenize_words",
 ]

@@ -42,6 +42,11 @@ class EncodedInputs:
     def __len__(self) -> int:
         return len(self.tokens)
 
+    @property
+    def lengths(self):
+        """Tokens of each document (the engine batches similar lengths together)."""
+        return self.tokens.lengths
+
     def take(self, rows) -> EncodedInputs:
         return EncodedInputs(self.encoder, self.tokens.take(rows))
 

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["SparseRows", "SparseAwareLinear", "to_batch"]
+__all__ = ["SparseRows", "SparseAwareLinear", "prepare_features", "to_batch"]
 
 
 class SparseRows(NamedTuple):
@@ -46,16 +46,47 @@ def to_batch(X, start: int, stop: int):
     return torch.from_numpy(X[start:stop])
 
 
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_overflow(source) -> None:
+    """ValueError if finite values of ``source`` (cast to float32: infinite) exceed float32."""
+    source = np.asarray(source)
+    if source.dtype.kind != "f" or source.size == 0:
+        return
+    finite = source[np.isfinite(source)]
+    largest = float(np.abs(finite).max()) if finite.size else 0.0
+    if largest > _F32_MAX:
+        raise ValueError(
+            f"X has values that overflow float32 (max |x| = {largest:.6g}; float32 holds "
+            f"at most {_F32_MAX:.6g}); scale X, e.g. with sklearn.preprocessing.StandardScaler "
+            "or MaxAbsScaler."
+        )
+
+
 def prepare_features(X):
-    """float32 CSR (int64 or int32 indices kept consistent) or C-ordered float32 array."""
+    """float32 CSR (int64 or int32 indices kept consistent) or C-ordered float32 array.
+
+    ``X`` itself is never modified: the result may share arrays with it, but a
+    CSR matrix with unsorted indices is sorted in a copy. Raises ``ValueError``
+    when finite values of ``X`` overflow float32 (``|x| > 3.4e38``).
+    """
     if sp.issparse(X):
-        X = sp.csr_matrix(X, dtype=np.float32)
-        X.sort_indices()
-        if X.indices.dtype != X.indptr.dtype:
-            X.indices = X.indices.astype(np.int64)
-            X.indptr = X.indptr.astype(np.int64)
-        return X
-    return np.require(X, dtype=np.float32, requirements=["C", "W"])
+        with np.errstate(over="ignore"):
+            out = sp.csr_matrix(X, dtype=np.float32)  # may share the caller's arrays
+        if not np.isfinite(out.data).all():
+            _check_overflow(sp.csr_matrix(X).data)
+        if not out.has_sorted_indices:
+            out = out.sorted_indices()  # sorts a copy of data, indices and indptr
+        if out.indices.dtype != out.indptr.dtype:
+            out.indices = out.indices.astype(np.int64)
+            out.indptr = out.indptr.astype(np.int64)
+        return out
+    with np.errstate(over="ignore"):
+        out = np.require(X, dtype=np.float32, requirements=["C", "W"])
+    if not np.isfinite(out).all():
+        _check_overflow(X)
+    return out
 
 
 class SparseAwareLinear(nn.Module):

@@ -18,8 +18,11 @@ pipeline (``StaticVectors``-like), followed by a contextual encoder
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -38,7 +41,17 @@ from ._tokenize import (
     tokenize,
 )
 
-__all__ = ["ARCHITECTURES", "POOLINGS", "TextEncoder", "TextEncoderModule", "TokenizedTexts"]
+if TYPE_CHECKING:
+    from ._stacks import TextStack
+
+__all__ = [
+    "ARCHITECTURES",
+    "POOLINGS",
+    "TextEncoder",
+    "TextEncoderModule",
+    "TokenizedTexts",
+    "pool_tokens",
+]
 
 ARCHITECTURES = ("cnn", "bilstm", "transformer")
 POOLINGS = ("mean", "max", "mean+max")
@@ -282,32 +295,75 @@ class TextEncoder(BaseEstimator):
             )
         return {key: torch.from_numpy(value) for key, value in tokens.padded(start, stop).items()}
 
+    def _config(self) -> _TextConfig:
+        """The module settings of this spec (validated)."""
+        self._validate_params()
+        return _TextConfig(
+            architecture=self.architecture,
+            n_attrs=len(self._attrs()),
+            n_rows=int(self.n_rows),
+            embed_dim=int(self.embed_dim),
+            width=int(self.width),
+            depth=int(self.depth),
+            window=int(self.window),
+            n_heads=int(self.n_heads),
+            char_dim=int(self.char_dim),
+            dropout=float(self.dropout),
+            max_length=int(self.max_length),
+            pooling=self.pooling,
+        )
+
+    def _vectors_table(self) -> np.ndarray | None:
+        """The static vectors table to copy into a module (None without static vectors)."""
+        if not self.static_vectors:
+            return None
+        vectors = self._get_vectors().data
+        if not isinstance(vectors, np.ndarray):  # cupy (spaCy on GPU)
+            vectors = vectors.get()
+        return vectors
+
     def build_module(self) -> TextEncoderModule:
         """A freshly initialised :class:`TextEncoderModule` (uses torch's global RNG).
 
         With ``static_vectors=True`` the tokenizer pipeline's vectors table is
         copied into the module here.
         """
-        self._validate_params()
-        vectors = None
-        if self.static_vectors:
-            vectors = self._get_vectors().data
-            if not isinstance(vectors, np.ndarray):  # cupy (spaCy on GPU)
-                vectors = vectors.get()
-        return TextEncoderModule(
-            architecture=self.architecture,
-            n_attrs=len(self._attrs()),
-            n_rows=self.n_rows,
-            embed_dim=self.embed_dim,
-            width=self.width,
-            depth=self.depth,
-            window=self.window,
-            n_heads=self.n_heads,
-            char_dim=self.char_dim,
-            dropout=float(self.dropout),
-            max_length=self.max_length,
-            pooling=self.pooling,
-            static_vectors=vectors,
+        config = self._config()
+        return TextEncoderModule(**dataclasses.asdict(config), static_vectors=self._vectors_table())
+
+    def build_stack(
+        self,
+        hidden_layer_sizes: Sequence[int] = (),
+        activation: str = "relu",
+        dropout: float = 0.0,
+        normalization: str | None = None,
+        pooled: bool = True,
+    ) -> TextStack:
+        """A :class:`~skmtl.encoders.TextStack` over this encoder (see there).
+
+        Parameters
+        ----------
+        hidden_layer_sizes : sequence of int, default=()
+            Dense blocks after the contextual layers.
+        activation, dropout, normalization
+            Settings of those dense blocks.
+        pooled : bool, default=True
+            True: the dense blocks read the pooled document vector (row level).
+            False: every block stays token level (a tagger).
+
+        Returns
+        -------
+        TextStack
+        """
+        from ._stacks import TextStack
+
+        return TextStack(
+            self,
+            hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            normalization=normalization,
+            pooled=pooled,
         )
 
 
@@ -367,48 +423,89 @@ class _HashEmbed(nn.Module):
         return self.dropout(F.gelu(self.norm(self.mix(x))))
 
 
+def _bool_mask(batch) -> torch.Tensor:
+    """``batch["mask"]`` (a dict batch) or ``batch`` itself, as a bool tensor ``(B, T)``."""
+    mask = batch["mask"] if isinstance(batch, dict) else batch
+    return mask.to(torch.bool)
+
+
+def _zero_padding(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return x * mask.unsqueeze(-1).to(x.dtype)
+
+
+def pool_tokens(x: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
+    """Pool token vectors ``(B, T, W)`` over the positions where ``mask`` is True.
+
+    ``pooling`` is ``"mean"``, ``"max"`` or ``"mean+max"`` (``(B, 2 * W)``);
+    a document without tokens pools to zeros.
+    """
+    m = mask.unsqueeze(-1)
+    parts = []
+    if pooling in ("mean", "mean+max"):
+        count = m.sum(dim=1).clamp(min=1).to(x.dtype)
+        parts.append((x * m.to(x.dtype)).sum(dim=1) / count)
+    if pooling in ("max", "mean+max"):
+        maxed = x.masked_fill(~m, float("-inf")).amax(dim=1)
+        parts.append(torch.where(mask.any(dim=1, keepdim=True), maxed, torch.zeros_like(maxed)))
+    return torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0]
+
+
+class _TextStem(nn.Module):
+    """The hashed embeddings (plus learned positions for the transformer), zero at padding."""
+
+    def __init__(self, embed: _HashEmbed, width: int, max_length: int, positions: bool):
+        super().__init__()
+        self.embed = embed
+        self.positions = None
+        if positions:
+            self.positions = nn.Embedding(max_length, width)
+            nn.init.normal_(self.positions.weight, std=0.02)
+
+    def forward(self, batch) -> torch.Tensor:
+        x = self.embed(batch)
+        if self.positions is not None:
+            T = x.shape[1]
+            if T > self.positions.num_embeddings:
+                raise ValueError(
+                    f"documents of {T} tokens exceed max_length={self.positions.num_embeddings}."
+                )
+            x = x + self.positions.weight[:T].unsqueeze(0)
+        return _zero_padding(x, _bool_mask(batch))
+
+
 class _CNNBlock(nn.Module):
+    """A residual window convolution: ``x + dropout(norm(gelu(conv(x))))``."""
+
     def __init__(self, width, window, dropout):
         super().__init__()
         self.conv = nn.Conv1d(width, width, 2 * window + 1, padding=window)
         self.norm = nn.LayerNorm(width)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x, mask):
+    def forward(self, x, batch):
         # x: (B, T, W), padded positions are zero (so they act like the conv's zero padding)
         h = self.conv(x.transpose(1, 2)).transpose(1, 2)
         h = self.dropout(self.norm(F.gelu(h)))
-        return (x + h) * mask
+        return _zero_padding(x + h, _bool_mask(batch))
 
 
-class _CNN(nn.Module):
-    def __init__(self, width, depth, window, dropout):
+class _BiLSTMBlock(nn.Module):
+    """One bidirectional LSTM layer over the unpadded tokens.
+
+    ``dropout`` follows the layer (the dropout between the layers of a multi-layer
+    ``nn.LSTM``); the last block of a stack projects to ``out_width`` when the two
+    directions' width ``2 * hidden`` differs from it (odd widths).
+    """
+
+    def __init__(self, n_in, hidden, dropout, out_width=None):
         super().__init__()
-        self.blocks = nn.ModuleList(_CNNBlock(width, window, dropout) for _ in range(depth))
+        self.lstm = nn.LSTM(n_in, hidden, num_layers=1, bidirectional=True, batch_first=True)
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else None
+        proj = out_width is not None and out_width != 2 * hidden
+        self.proj = nn.Linear(2 * hidden, out_width) if proj else None
 
-    def forward(self, x, mask):
-        m = mask.unsqueeze(-1).to(x.dtype)
-        x = x * m
-        for block in self.blocks:
-            x = block(x, m)
-        return x
-
-
-class _BiLSTM(nn.Module):
-    def __init__(self, width, depth, dropout):
-        super().__init__()
-        hidden = (width + 1) // 2
-        self.lstm = nn.LSTM(
-            width,
-            hidden,
-            num_layers=depth,
-            bidirectional=True,
-            batch_first=True,
-            dropout=dropout if depth > 1 else 0.0,
-        )
-        self.proj = nn.Linear(2 * hidden, width) if 2 * hidden != width else None
-
-    def forward(self, x, mask):
+    def forward(self, x, batch):
+        mask = _bool_mask(batch)
         T = x.shape[1]
         lengths = mask.sum(dim=1).clamp(min=1).cpu()  # empty docs: one (masked) position
         packed = nn.utils.rnn.pack_padded_sequence(
@@ -416,17 +513,19 @@ class _BiLSTM(nn.Module):
         )
         out, _ = self.lstm(packed)
         out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=T)
+        if self.dropout is not None:
+            out = self.dropout(out)
         if self.proj is not None:
             out = self.proj(out)
-        return out * mask.unsqueeze(-1).to(out.dtype)
+        return _zero_padding(out, mask)
 
 
-class _Transformer(nn.Module):
-    def __init__(self, width, depth, n_heads, dropout, max_length):
+class _TransformerBlock(nn.Module):
+    """One pre-norm transformer encoder layer (the last block adds the final LayerNorm)."""
+
+    def __init__(self, width, n_heads, dropout, final_norm=False):
         super().__init__()
-        self.positions = nn.Embedding(max_length, width)
-        nn.init.normal_(self.positions.weight, std=0.02)
-        layer = nn.TransformerEncoderLayer(
+        self.layer = nn.TransformerEncoderLayer(
             width,
             n_heads,
             dim_feedforward=2 * width,
@@ -435,22 +534,81 @@ class _Transformer(nn.Module):
             batch_first=True,
             norm_first=True,
         )
-        self.encoder = nn.TransformerEncoder(
-            layer, depth, norm=nn.LayerNorm(width), enable_nested_tensor=False
-        )
+        self.norm = nn.LayerNorm(width) if final_norm else None
 
-    def forward(self, x, mask):
-        T = x.shape[1]
-        if T > self.positions.num_embeddings:
-            raise ValueError(
-                f"documents of {T} tokens exceed max_length={self.positions.num_embeddings}."
-            )
-        x = x + self.positions.weight[:T].unsqueeze(0)
+    def forward(self, x, batch):
+        mask = _bool_mask(batch)
         # an empty document attends to its single padded position (no all-masked softmax)
         padding = ~mask
         padding[:, 0] &= mask.any(dim=1)
-        out = self.encoder(x, src_key_padding_mask=padding)
-        return out * mask.unsqueeze(-1).to(out.dtype)
+        out = self.layer(x, src_key_padding_mask=padding)
+        if self.norm is not None:
+            out = self.norm(out)
+        return _zero_padding(out, mask)
+
+
+@dataclasses.dataclass(frozen=True)
+class _TextConfig:
+    """Settings of a text encoder's torch pieces: the stem and the contextual blocks."""
+
+    architecture: str
+    n_attrs: int
+    n_rows: int
+    embed_dim: int
+    width: int
+    depth: int
+    window: int
+    n_heads: int
+    char_dim: int
+    dropout: float
+    max_length: int
+    pooling: str
+
+    def __post_init__(self):
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(
+                f"architecture must be one of {list(ARCHITECTURES)}, got {self.architecture!r}."
+            )
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {list(POOLINGS)}, got {self.pooling!r}.")
+
+    @property
+    def pool_factor(self) -> int:
+        """Width of a pooled vector over the width of the token vectors."""
+        return 2 if self.pooling == "mean+max" else 1
+
+    def block_width(self, i: int) -> int:
+        """Width of block ``i``'s token vectors (``-1``: the stem's)."""
+        if self.architecture == "bilstm" and 0 <= i < self.depth - 1:
+            return 2 * ((self.width + 1) // 2)  # both directions, projected by the last block
+        return self.width
+
+    def make_stem(self, vectors=None) -> _TextStem:
+        embed = _HashEmbed(
+            self.n_attrs,
+            self.n_rows,
+            self.embed_dim,
+            self.width,
+            self.char_dim,
+            self.dropout,
+            vectors=vectors,
+        )
+        positions = self.architecture == "transformer"
+        return _TextStem(embed, self.width, self.max_length, positions)
+
+    def make_block(self, i: int) -> nn.Module:
+        last = i == self.depth - 1
+        if self.architecture == "cnn":
+            return _CNNBlock(self.width, self.window, self.dropout)
+        if self.architecture == "bilstm":
+            hidden = (self.width + 1) // 2
+            return _BiLSTMBlock(
+                self.block_width(i - 1),
+                hidden,
+                0.0 if last else self.dropout,
+                out_width=self.width if last else None,
+            )
+        return _TransformerBlock(self.width, self.n_heads, self.dropout, final_norm=last)
 
 
 class TextEncoderModule(nn.Module):
@@ -461,6 +619,10 @@ class TextEncoderModule(nn.Module):
     token vectors ``(B, T, token_features)``, zero at padded positions
     (``batch["mask"] == False``). ``out_features == token_features == width``
     except for ``pooling="mean+max"``, where ``out_features == 2 * width``.
+
+    It is the ``stem`` (hashed embeddings, plus learned positions for the
+    transformer) followed by the ``depth`` contextual ``blocks``, the pieces of
+    a :class:`~skmtl.encoders.TextStack`, called ``block(x, batch)``.
 
     ``static_vectors`` (an array ``(n_vectors, vector_dim)``, copied) adds frozen
     static word vectors, looked up by ``batch["vector_rows"]`` (-1: none).
@@ -484,41 +646,43 @@ class TextEncoderModule(nn.Module):
         static_vectors=None,
     ):
         super().__init__()
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {list(POOLINGS)}, got {pooling!r}.")
-        self.embed = _HashEmbed(
-            n_attrs, n_rows, embed_dim, width, char_dim, dropout, vectors=static_vectors
+        config = _TextConfig(
+            architecture=architecture,
+            n_attrs=n_attrs,
+            n_rows=n_rows,
+            embed_dim=embed_dim,
+            width=width,
+            depth=depth,
+            window=window,
+            n_heads=n_heads,
+            char_dim=char_dim,
+            dropout=dropout,
+            max_length=max_length,
+            pooling=pooling,
         )
-        if architecture == "cnn":
-            self.context = _CNN(width, depth, window, dropout)
-        elif architecture == "bilstm":
-            self.context = _BiLSTM(width, depth, dropout)
-        elif architecture == "transformer":
-            self.context = _Transformer(width, depth, n_heads, dropout, max_length)
-        else:
-            raise ValueError(
-                f"architecture must be one of {list(ARCHITECTURES)}, got {architecture!r}."
-            )
+        self.stem = config.make_stem(static_vectors)
+        self.blocks = nn.ModuleList(config.make_block(i) for i in range(depth))
         self.architecture = architecture
         self.pooling = pooling
         self.token_features = width
-        self.out_features = 2 * width if pooling == "mean+max" else width
+        self.out_features = config.pool_factor * width
+
+    @property
+    def embed(self) -> _HashEmbed:
+        """The hashed embeddings (``stem.embed``)."""
+        return self.stem.embed
 
     def forward(self, batch, pool=True):
-        mask = batch["mask"].to(torch.bool)
-        x = self.context(self.embed(batch), mask)
+        x = self.stem(batch)
+        for block in self.blocks:
+            x = block(x, batch)
         if not pool:
             return x
-        return self.pool(x, mask)
+        return self.pool(x, batch)
 
     def pool(self, x, mask):
-        """Pool token vectors ``(B, T, W)`` over the unmasked positions."""
-        m = mask.unsqueeze(-1)
-        parts = []
-        if self.pooling in ("mean", "mean+max"):
-            count = m.sum(dim=1).clamp(min=1).to(x.dtype)
-            parts.append((x * m.to(x.dtype)).sum(dim=1) / count)
-        if self.pooling in ("max", "mean+max"):
-            maxed = x.masked_fill(~m, float("-inf")).amax(dim=1)
-            parts.append(torch.where(mask.any(dim=1, keepdim=True), maxed, torch.zeros_like(maxed)))
-        return torch.cat(parts, dim=-1) if len(parts) > 1 else parts[0]
+        """Pool token vectors ``(B, T, W)`` over the unmasked positions.
+
+        ``mask`` is the ``(B, T)`` mask or the batch dict holding it.
+        """
+        return pool_tokens(x, _bool_mask(mask), self.pooling)

@@ -27,8 +27,11 @@ __all__ = [
     "N_HASHES",
     "TokenizedTexts",
     "check_texts",
+    "check_tokens",
+    "full_token_counts",
     "load_tokenizer",
     "tokenize",
+    "tokenize_words",
 ]
 
 #: Lexical attributes a token can be described by, and their spaCy attribute names.
@@ -51,6 +54,8 @@ _U64 = np.uint64
 _WS = re.compile(r"\s")
 _LONG_RUN = re.compile(rf"\S{{{MAX_RUN + 1},}}")
 _LONG_SPACE = re.compile(rf"\s{{{MAX_RUN + 1},}}")
+# Lone UTF-16 surrogates (U+D800..U+DFFF): a Python str may hold them, UTF-8 cannot.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _mix64(x: np.ndarray) -> np.ndarray:
@@ -305,7 +310,83 @@ def check_texts(X) -> list[str]:
             f"X[{i}] is a {type(text).__name__} ({text!r:.50}), not a str; every "
             "document must be a string."
         )
-    return [str(text) for text in texts]  # numpy.str_ -> str
+    texts = [str(text) for text in texts]  # numpy.str_ -> str
+    for i, text in enumerate(texts):
+        _check_surrogates(text, f"X[{i}]")
+    return texts
+
+
+def _check_surrogates(text: str, where: str) -> None:
+    """ValueError naming ``where`` if ``text`` holds a lone surrogate code point."""
+    match = _SURROGATE.search(text)
+    if match is not None:
+        raise ValueError(
+            f"{where} contains a lone surrogate character (U+{ord(match.group()):04X} at "
+            f"position {match.start()}), which is not valid Unicode text and cannot be "
+            "encoded as UTF-8. Repair the text, e.g. "
+            "text.encode('utf-16', 'surrogatepass').decode('utf-16', 'replace')."
+        )
+
+
+def _is_token_sequence(row) -> bool:
+    if isinstance(row, (list, tuple, np.ndarray)):
+        return not (isinstance(row, np.ndarray) and row.ndim != 1)
+    return hasattr(row, "tolist") and getattr(row, "ndim", None) == 1  # pandas Series
+
+
+def check_tokens(rows) -> list[list[str]]:
+    """Validate pre-tokenized sentences: a sequence of sequences of str tokens.
+
+    Parameters
+    ----------
+    rows : sequence of sequence of str
+        One list (tuple, 1-D array, Series) of tokens per sentence; a sentence
+        may have no tokens.
+
+    Returns
+    -------
+    list of list of str
+        The sentences as lists of plain ``str``.
+
+    Raises
+    ------
+    ValueError
+        For no sentences, a sentence that is a str or not a sequence
+        (``X[i]``), and a token (``X[i][j]``) that is not a str, is empty or
+        whitespace only, or holds a lone surrogate character.
+
+    Examples
+    --------
+    >>> check_tokens([["A", "film"], ("Bad", "!")])
+    [['A', 'film'], ['Bad', '!']]
+    """
+    rows = list(rows)
+    if not rows:
+        raise ValueError("X contains no sentences; at least one is required.")
+    out = []
+    for i, row in enumerate(rows):
+        if isinstance(row, str) or not _is_token_sequence(row):
+            raise ValueError(
+                f"X[{i}] is a {type(row).__name__} ({row!r:.50}); every sentence must be a "
+                "list of str tokens (or every sentence a raw string), not a mix."
+            )
+        words = row.tolist() if hasattr(row, "tolist") else list(row)
+        for j, word in enumerate(words):
+            if not isinstance(word, str):
+                raise ValueError(
+                    f"X[{i}][{j}] is a {type(word).__name__} ({word!r:.50}), not a str; "
+                    "tokens must be strings."
+                )
+            if not word or word.isspace():
+                raise ValueError(
+                    f"X[{i}][{j}] is an empty or whitespace-only token ({word!r}); spaCy "
+                    "cannot represent it."
+                )
+        if _SURROGATE.search("".join(words)) is not None:  # one scan per sentence
+            for j, word in enumerate(words):
+                _check_surrogates(word, f"X[{i}][{j}]")
+        out.append([str(w) for w in words])
+    return out
 
 
 # -- tokenization -------------------------------------------------------------------
@@ -485,3 +566,88 @@ def _first_last_chars(texts, idx, length, lengths) -> np.ndarray:
     if codepoints.size:
         out[ok] = _char_ids(codepoints[pos[ok]])
     return out
+
+
+def tokenize_words(encoder, sentences: Sequence[Sequence[str]]) -> TokenizedTexts:
+    """:class:`TokenizedTexts` of pre-tokenized sentences, hashed like ``encoder.prepare``.
+
+    Each sentence becomes ``Doc(nlp.vocab, words=words)`` (tokens kept as given,
+    separated by one space, which only matters for ``idx``); the attribute hashes,
+    character ids and static vector rows follow :func:`tokenize`. Sentences longer
+    than ``encoder.max_length`` keep their first ``max_length`` tokens.
+
+    Parameters
+    ----------
+    encoder : TextEncoder
+        The spec whose tokenizer vocabulary, attributes, table sizes, character
+        and static-vector settings are used.
+    sentences : sequence of sequence of str
+        Validated sentences (see :func:`check_tokens`).
+
+    Returns
+    -------
+    TokenizedTexts
+    """
+    from spacy.attrs import IDX, LENGTH, ORTH
+    from spacy.tokens import Doc
+
+    encoder._validate_params()
+    nlp = encoder._get_nlp()
+    attrs = encoder._attrs()
+    vectors = encoder._get_vectors() if encoder.static_vectors else None
+    attr_ids = _spacy_attr_ids(attrs)
+    columns = attr_ids + ([ORTH] if vectors is not None else []) + [IDX, LENGTH]
+    max_length = int(encoder.max_length)
+    arrays, texts = [], []
+    for words in sentences:
+        doc = Doc(nlp.vocab, words=list(words[:max_length]))
+        arrays.append(doc.to_array(columns).reshape(len(doc), len(columns)))
+        texts.append(doc.text)
+    lengths = np.fromiter((a.shape[0] for a in arrays), dtype=np.int64, count=len(arrays))
+    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    flat = (
+        np.concatenate(arrays, axis=0) if offsets[-1] else np.zeros((0, len(columns)), dtype=_U64)
+    )
+    ids = hash_ids(flat[:, : len(attr_ids)], attrs, encoder.n_rows)
+    chars = None
+    if encoder.char_dim > 0:
+        chars = _first_last_chars(
+            texts, flat[:, -2].astype(np.int64), flat[:, -1].astype(np.int64), lengths
+        )
+    vector_rows = None
+    if vectors is not None:
+        keys = np.ascontiguousarray(flat[:, len(attr_ids)], dtype=_U64)
+        vector_rows = np.asarray(vectors.find(keys=keys), dtype=np.int64).reshape(-1)
+    return TokenizedTexts(
+        ids, offsets, chars, attrs=attrs, n_rows=encoder.n_rows, vector_rows=vector_rows
+    )
+
+
+def full_token_counts(encoder, texts: Sequence[str], lengths) -> np.ndarray:
+    """Token counts of raw texts before the truncation to ``encoder.max_length``.
+
+    Parameters
+    ----------
+    encoder : TextEncoder
+        The spec that tokenized ``texts`` (its tokenizer and ``max_length``).
+    texts : sequence of str
+        The validated texts given to ``encoder.prepare``.
+    lengths : array-like of int
+        Their token counts after truncation (``TokenizedTexts.lengths``).
+
+    Returns
+    -------
+    ndarray of int64
+        ``lengths``, with every text cut at ``max_length`` tokens re-tokenized
+        whole (long runs split as :func:`tokenize` does) and counted.
+    """
+    full = np.array(lengths, dtype=np.int64)
+    long = np.flatnonzero(full >= encoder.max_length)
+    if long.size:
+        nlp = encoder._get_nlp()
+        for i in long:
+            text = _split_long_runs(texts[i])
+            nlp.max_length = max(nlp.max_length, len(text) + 1)
+            full[i] = len(nlp.make_doc(text))
+    return full
