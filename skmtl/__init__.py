@@ -1,9 +1,10 @@
 """skmtl: scikit-learn-compatible multi-task learning for NLP.
 
-One model, several related tasks: a shared trunk and one head per task,
-behind the ``fit`` / ``predict`` / ``score`` API of scikit-learn.
+One model, several related tasks: shared layers and one head per task, behind
+the ``fit`` / ``predict`` / ``score`` API of scikit-learn.
 """
 
+from ._params import PerTask
 from ._tasks import Task
 from .estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
 from .estimators._tagger import MultiTaskTagger
@@ -14,7 +15,8 @@ __all__ = [
     "MultiTaskClassifier",
     "MultiTaskEstimator",
     "MultiTaskRegressor",
+    "MultiTaskTagger",
+    "PerTask",
     "Task",
     "__version__",
 ]
-__all__ += ["MultiTaskTagger"]

@@ -10,13 +10,13 @@ from __future__ import annotations
 import io
 import numbers
 import warnings
-from collections.abc import Mapping
 
 import torch
 
-from .weighting._base import WeightingStrategy
+from ._params import set_per_task
+from .weighting import WeightingStrategy
 
-__all__ = ["EpochStats", "TorchEstimatorMixin", "rng_devices"]
+__all__ = ["TorchEstimatorMixin", "rng_devices"]
 
 
 class _TorchBytes(bytes):
@@ -32,7 +32,7 @@ class TorchEstimatorMixin:
     """
 
     _PER_TASK_PARAMS: tuple[str, ...] = ("task_weights",)
-    _TORCH_STATE: tuple[str, ...] = ("module_", "optimizer_")
+    _TORCH_STATE: tuple[str, ...] = ("module_", "optimizer_", "weighting_")
 
     def set_params(self, **params):
         """Set parameters; ``<per-task param>__<task>`` sets one task's entry.
@@ -40,7 +40,8 @@ class TorchEstimatorMixin:
         Per-task parameters (``task_weights`` and, where the estimator has
         them, ``threshold`` and ``class_weight``) accept
         ``task_weights__<task>=value``, so GridSearchCV can tune one task at a
-        time. The dict is copied, never mutated.
+        time. The dict is copied, never mutated; a scalar value stays the
+        default of the other tasks (a :class:`~skmtl.PerTask` dict).
         """
         per_task = {}
         for key in list(params):
@@ -49,20 +50,10 @@ class TorchEstimatorMixin:
                 per_task.setdefault(name, {})[task] = params.pop(key)
         super().set_params(**params)
         for name, entries in per_task.items():
-            current = getattr(self, name)
-            if current is None or isinstance(current, (numbers.Number, str)):
-                updated = {}
-                if current is not None and name != "task_weights":
-                    updated["*"] = current  # a scalar default stays the default
-            elif isinstance(current, Mapping):
-                updated = dict(current)
-            else:
-                raise ValueError(
-                    f"Cannot set {name}__<task> when {name} is a {type(current).__name__}; "
-                    f"give {name} as a dict keyed by task name."
-                )
-            updated.update(entries)
-            setattr(self, name, updated)
+            try:
+                setattr(self, name, set_per_task(getattr(self, name), entries))
+            except ValueError as exc:
+                raise ValueError(f"Cannot set {name}__<task>: {exc}") from None
         return self
 
     def _check_training_params(self) -> None:
@@ -141,42 +132,6 @@ class TorchEstimatorMixin:
                     io.BytesIO(state[key]), map_location=device, weights_only=False
                 )
         super().__setstate__(state)
-
-
-class EpochStats:
-    """Per-epoch sums of task losses and the weights the strategy used."""
-
-    def __init__(self, names: list[str], device) -> None:
-        self.names = names
-        self.loss_sum = torch.zeros(len(names), device=device)
-        self.seen = torch.zeros(len(names), device=device)
-        self.weight_sum = torch.zeros(len(names), device=device)
-        self.total_sum = torch.zeros((), device=device)
-        self.n_batches = 0
-
-    def add(self, losses: torch.Tensor, present: torch.Tensor, used: torch.Tensor) -> None:
-        detached = losses.detach()
-        self.loss_sum += detached * present
-        self.seen += present
-        self.weight_sum += used
-        self.total_sum += (used * detached).sum()
-        self.n_batches += 1
-
-    def task_loss(self):
-        """Mean loss of each task over the batches where it had labels (numpy)."""
-        return (self.loss_sum / self.seen.clamp(min=1)).cpu().numpy()
-
-    def record(self, epoch: int) -> dict:
-        """The history entry: total loss, per-task loss and per-task weight."""
-        # Mean weight over the batches where the task had labels (a batch
-        # without any gives the task no loss, so no weight).
-        weights = (self.weight_sum / self.seen.clamp(min=1)).cpu().tolist()
-        return {
-            "epoch": epoch,
-            "train_loss": float(self.total_sum) / max(self.n_batches, 1),
-            "task_loss": dict(zip(self.names, map(float, self.task_loss()), strict=True)),
-            "task_weight": dict(zip(self.names, map(float, weights), strict=True)),
-        }
 
 
 def rng_devices(device: torch.device) -> list:

@@ -128,16 +128,16 @@ def test_multilabel_cell_that_is_not_a_list(X, tiny):
 
 def test_mismatched_sample_weight_shape(X, Y, tiny):
     n = len(X)
-    with pytest.raises(ValueError, match=r"sample_weight.shape == \(119,\), expected \(120,\)"):
+    with pytest.raises(ValueError, match=r"sample_weight has shape \(119,\), expected \(120,\)"):
         MultiTaskClassifier(**tiny).fit(X, Y, sample_weight=np.ones(n - 1))
-    with pytest.raises(ValueError, match=r"sample_weight of shape \(120, 3\) must be"):
+    with pytest.raises(ValueError, match=r"sample_weight has shape \(120, 3\), expected"):
         MultiTaskClassifier(**tiny).fit(X, Y, sample_weight=np.ones((n, 3)))
     with pytest.raises(ValueError, match=r"sample_weight must be finite and >= 0"):
         MultiTaskClassifier(**tiny).fit(X, Y, sample_weight=-np.ones((n, 2)))
     model = MultiTaskClassifier(**tiny).fit(X, Y)
-    with pytest.raises(ValueError, match=r"sample_weight of shape \(119,\) must be"):
+    with pytest.raises(ValueError, match=r"sample_weight has shape \(119,\), expected"):
         model.score(X, Y, sample_weight=np.ones(n - 1))
-    with pytest.raises(ValueError, match=r"sample_weight of shape \(120, 3\) must be"):
+    with pytest.raises(ValueError, match=r"sample_weight has shape \(120, 3\), expected"):
         model.score(X, Y, sample_weight=np.ones((n, 3)))
     with pytest.raises(ValueError, match=r"sample_weight must be finite and >= 0"):
         model.score(X, Y, sample_weight=np.full(n, np.nan))

@@ -127,7 +127,8 @@ def encoder():
 def test_tagger_with_crf_predicts_valid_spans(ewt):
     X, Y = ewt
     tagger = MultiTaskTagger(encoder(), crf="auto", max_epochs=3, random_state=0).fit(X, Y)
-    assert list(tagger.module_.crf_keys) == ["ner"]  # upos is not an IOB2 tag set
+    # upos is not an IOB2 tag set
+    assert [t.type for t in tagger.tasks_.values()] == ["token", "token_crf"]
     pred = tagger.predict(X)
     for words, tags in zip(X, pred["ner"], strict=True):
         assert len(tags) == len(words)
@@ -157,7 +158,7 @@ def test_crf_on_a_non_bio_task_is_a_plain_chain(ewt):
     X, Y = ewt
     X, Y = X[:40], Y.iloc[:40]
     tagger = MultiTaskTagger(encoder(), crf=["upos"], max_epochs=1, random_state=0).fit(X, Y)
-    crf = tagger.module_.crfs[tagger.module_.crf_keys["upos"]]
+    crf = tagger.module_.head("upos").crf
     assert (crf.decode_bias == 0).all() and (crf.start_bias == 0).all()
     assert [len(t) for t in tagger.predict(X)["upos"]] == [len(w) for w in X]
 
@@ -183,9 +184,10 @@ def test_unlabelled_batch_contributes_zero():
     X = [["a", "b"], ["c"]]
     Y = {"pos": [["X", "Y"], ["X"]], "ner": [None, ["O"]]}
     crf_loss.fit(X, Y)
-    module = crf_loss.module_
+    task, head = crf_loss.tasks_["ner"], crf_loss.module_.head("ner")
     output = torch.randn(1, 2, 1, requires_grad=True)
-    loss = module.task_loss("ner", output, torch.tensor([-1, -1]), torch.ones(1, 2, dtype=bool))
+    target = torch.tensor([-1, -1])
+    loss = task.loss(output, target, torch.zeros(2), mask=torch.ones(1, 2, dtype=bool), head=head)
     assert loss.item() == 0.0
     loss.backward()
     assert (output.grad == 0).all()

@@ -16,7 +16,7 @@ import torch
 from sklearn.base import clone
 from torch import nn
 
-from skmtl import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
+from skmtl import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor, PerTask
 from skmtl.base import BaseMultiTaskEstimator
 from skmtl.weighting import EqualWeighting, UncertaintyWeighting
 
@@ -88,8 +88,8 @@ def test_trunk_and_head_parameters_shape_the_module(X, Y, fast):
         normalization="layer",
         head_hidden_layer_sizes=(5,),
     ).fit(X, Y)
-    trunk = model.module_.trunk
-    assert trunk.layers[0].weight.shape == (X.shape[1], 16)  # sparse-aware first layer
+    trunk = model.module_.body  # hard sharing: the shared blocks
+    assert trunk.blocks.blocks[0].layers[0].weight.shape == (X.shape[1], 16)  # sparse-aware
     assert [m.out_features for m in _layers(trunk, nn.Linear)] == [8]
     assert len(_layers(trunk, nn.LayerNorm)) == 2
     assert len(_layers(trunk, nn.Tanh)) == 2
@@ -105,8 +105,8 @@ def test_trunk_and_head_parameters_shape_the_module(X, Y, fast):
         assert len(_layers(head, nn.Tanh)) == 1
 
     plain = MultiTaskClassifier(**fast, normalization="batch").fit(X, Y)
-    assert len(_layers(plain.module_.trunk, nn.BatchNorm1d)) == 1
-    assert not _layers(plain.module_.trunk, nn.Dropout)
+    assert len(_layers(plain.module_.body, nn.BatchNorm1d)) == 1
+    assert not _layers(plain.module_.body, nn.Dropout)
     assert [len(_layers(h, nn.Linear)) for h in plain.module_.heads.values()] == [1, 1]
 
 
@@ -123,14 +123,14 @@ def test_batch_normalization_trains_with_a_last_batch_of_one_row(X, Y, fast):
 def init_states(monkeypatch):
     """Record a copy of every module's initial state when it is built."""
     states = []
-    build = BaseMultiTaskEstimator._build_module
+    build = BaseMultiTaskEstimator._build_network
 
     def recording(self, *args, **kwargs):
         module, weighting = build(self, *args, **kwargs)
         states.append(copy.deepcopy(module.state_dict()))
         return module, weighting
 
-    monkeypatch.setattr(BaseMultiTaskEstimator, "_build_module", recording)
+    monkeypatch.setattr(BaseMultiTaskEstimator, "_build_network", recording)
     return states
 
 
@@ -142,7 +142,7 @@ def test_zero_task_weight_gives_its_head_no_gradient(X, Y, fast, init_states, ta
     for key in final:
         if key.startswith("heads.t1."):
             torch.testing.assert_close(final[key], init[key], rtol=0, atol=0)
-        elif key.startswith(("heads.t0.", "trunk.")):
+        elif key.startswith(("heads.t0.", "body.")):
             assert not torch.equal(final[key], init[key]), key
     assert model.history_[-1, "task_weight"]["1"] == 0.0
 
@@ -172,8 +172,8 @@ def test_set_params_per_task_copies_and_clones():
     assert fresh.task_weights == {"b": 3}
     assert fresh.class_weight == {"a": "balanced"}
     thr = MultiTaskClassifier(threshold=0.4).set_params(threshold__t=0.2)
-    assert thr.threshold == {"*": 0.4, "t": 0.2}  # the scalar stays the default
-    assert clone(thr).get_params()["threshold"] == {"*": 0.4, "t": 0.2}
+    assert thr.threshold == PerTask({"t": 0.2}, default=0.4)  # the scalar stays the default
+    assert clone(thr).get_params()["threshold"] == PerTask({"t": 0.2}, default=0.4)
 
 
 def test_uncertainty_weighting_trains_and_reports_its_weights(X, Y, fast):
@@ -377,7 +377,7 @@ def test_warm_start_continues_training(X, Y, fast):
     model = MultiTaskClassifier(**fast, warm_start=True).fit(X, Y)
     module, first = model.module_, list(model.history_[:, "train_loss"])
     model.fit(X, Y)
-    assert model.module_ is module
+    assert model.module_ is not module  # trained on a copy: a failed refit keeps the old one
     assert len(model.history_) == 2 * fast["max_epochs"]
     assert model.n_iter_ == fast["max_epochs"]
     assert model.history_[:, "epoch"] == list(range(1, 11))

@@ -98,7 +98,7 @@ def test_fitted_model_holds_no_training_data(Y_frame, fast):
         **{**fast, "early_stopping": True, "n_iter_no_change": 2}, weighting=UncertaintyWeighting()
     ).fit(X, Y_frame)
     found = list(_arrays(model))
-    assert any("trunk" in path for path, _ in found)  # the walk does see the weights
+    assert any("body" in path for path, _ in found)  # the walk does see the weights
     for path, arr in found:
         assert n not in tuple(arr.shape), f"{path} has shape {tuple(arr.shape)}"
     # Far smaller than the data, and independent of the number of rows.

@@ -12,7 +12,7 @@ from skmtl import MultiTaskTagger
 from skmtl._spans import token_accuracy
 from skmtl.datasets import load_ewt
 from skmtl.encoders import TextEncoder
-from skmtl.estimators._tagger import _tokenize_words
+from skmtl.encoders import tokenize_words as _tokenize_words
 from skmtl.metrics import multitask_scorers, task_score
 
 

@@ -36,7 +36,7 @@ def test_add_tasks_trains_only_the_new_head(data):
     model.add_tasks(X, new)
     after = _params(model.module_)
     for key, value in before.items():
-        if key.startswith(("trunk.", "heads.")):
+        if key.startswith(("body.", "heads.")):
             assert torch.equal(value, after[key]), f"{key} changed although frozen"
     new_head = [k for k in after if k.startswith("heads.t2.")]
     assert new_head, "no head was added for the new task"
@@ -57,9 +57,9 @@ def test_add_tasks_trains_only_the_new_head(data):
 def test_add_tasks_can_fine_tune_the_trunk(data):
     X, Y, new = data
     model = MultiTaskEstimator(hidden_layer_sizes=(16,), max_epochs=5, random_state=0).fit(X, Y)
-    trunk_before = _params(model.module_.trunk)
+    trunk_before = _params(model.module_.body)
     model.add_tasks(X, new, freeze_shared=False)
-    trunk_after = _params(model.module_.trunk)
+    trunk_after = _params(model.module_.body)
     assert any(not torch.equal(v, trunk_after[k]) for k, v in trunk_before.items())
     # A warm-start fit afterwards trains all three tasks together.
     full = pd.concat([Y, new.fillna("no")], axis=1)
@@ -75,7 +75,7 @@ def test_add_tasks_errors(data):
     model.fit(X, Y)
     with pytest.raises(ValueError, match=r"already exist"):
         model.add_tasks(X, Y[["a"]])
-    with pytest.raises(ValueError, match=r"samples but y has"):
+    with pytest.raises(ValueError, match=r"samples but Y has"):
         model.add_tasks(X[:10], new)
     with pytest.raises(ValueError, match="DataFrame"):
         model.add_tasks(X, {"c": new["c"].to_numpy()})

@@ -13,9 +13,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 from torch.func import functional_call
 
-from .._tasks import columns_for, encode_task
-from ..encoders._inputs import move_batch
-from ..heads import masked_task_loss
+from ..engine import Engine, to_device
 
 __all__ = ["suggest_task_groups", "task_affinity"]
 
@@ -149,18 +147,15 @@ def _mean_affinity(measured) -> pd.DataFrame:
 
 def _measure(estimator, X, y, n_steps: int, lr: float, rng):
     """Sum and count of lookahead affinities over ``n_steps`` sampled batches."""
+    data = estimator.prepare_data(X, y)
     tasks = list(estimator.tasks_.values())
     names = [t.name for t in tasks]
     module, device = estimator.module_, estimator.device_
-    inputs = estimator._inputs(X, fitting=False)
-    raw = columns_for(estimator._layout, tasks, y)
-    encoded = {t.name: encode_task(t, raw[t.name]) for t in tasks}
-    class_weights = estimator._class_weights(tasks, encoded)
-    n = len(inputs)
-    if n != len(next(iter(encoded.values())).labelled):
-        raise ValueError("X and y have different numbers of rows.")
+    n = len(data)
     batch = min(int(estimator.batch_size), n)
-
+    engine = Engine(
+        module, tasks, weighting=None, optimizer=None, sampler=None, max_epochs=0, device=device
+    )
     shared = list(module.shared_parameters())
     shared_ids = {id(p) for p in shared}
     shared_names = [name for name, p in module.named_parameters() if id(p) in shared_ids]
@@ -177,28 +172,18 @@ def _measure(estimator, X, y, n_steps: int, lr: float, rng):
             p.requires_grad_(True)
         for _ in range(n_steps):
             rows = np.sort(rng.choice(n, size=batch, replace=False))
-            x = move_batch(inputs.take(rows).batch(0, batch), device)
-            specs = []
-            for t in tasks:
-                enc = encoded[t.name]
-                weight = torch.from_numpy(enc.labelled[rows].astype(np.float32)).to(device)
-                target = torch.from_numpy(enc.target[rows]).to(device)
-                cw = class_weights[t.name]
-                cw = None if cw is None else torch.from_numpy(cw).to(device)
-                specs.append((t.type, target, weight, cw))
+            engine.prepare(data.take(rows))
+            x = to_device(engine.data.inputs.batch(0, batch), device)
+            targets = {t: v.rows(0, batch) for t, v in engine.tensors.items()}
 
-            def losses(out, specs=specs):
-                return [
-                    masked_task_loss(s[0], out[name], *s[1:])
-                    for name, s in zip(names, specs, strict=True)
-                ]
+            def losses(out, x=x, targets=targets):
+                return engine.get_loss(out, x, targets)
 
-            present = [bool(s[2].sum() > 0) for s in specs]
             with torch.enable_grad():
-                before = losses(module(x))
+                before, present = losses(module(x))
                 before_values = [float(v.detach()) for v in before]
                 for i in range(k):
-                    if not present[i]:
+                    if not bool(present[i]):
                         continue
                     grads = torch.autograd.grad(
                         before[i], shared, retain_graph=True, allow_unused=True
@@ -212,10 +197,10 @@ def _measure(estimator, X, y, n_steps: int, lr: float, rng):
                         for name, p, g in zip(shared_names, shared, grads, strict=True)
                     }
                     with torch.no_grad():
-                        after = losses(functional_call(module, stepped, (x,)))
+                        after, _ = losses(functional_call(module, stepped, (x,)))
                     for j in range(k):
                         lb = before_values[j]
-                        if present[j] and lb > 0:
+                        if bool(present[j]) and lb > 0:
                             sums[i, j] += 1.0 - float(after[j]) / lb
                             counts[i, j] += 1
     finally:

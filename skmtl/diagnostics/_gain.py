@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from .._params import PerTask
 from .._tasks import columns_for
-from ..metrics import DEFAULT_METRICS, task_score
+from ..metrics import task_score
 
 __all__ = ["relative_gain", "single_task_baselines"]
 
@@ -172,18 +173,18 @@ def single_task_baselines(
     mtl = clone(estimator).fit(X, y)
     mtl_time = time.perf_counter() - tic
     tasks = list(mtl.tasks_.values())
-    layout = mtl._layout
+    layout = mtl.target_layout_
     if layout.kind == "1d":
         raise ValueError("single_task_baselines needs a multi-task y (two or more tasks).")
     names = [t.name for t in tasks]
     if metrics is None or isinstance(metrics, str):
-        chosen = {t.name: metrics or DEFAULT_METRICS[t.type] for t in tasks}
+        chosen = {t.name: metrics or t.default_metric for t in tasks}
     elif isinstance(metrics, Mapping):
         spec = {str(k): v for k, v in metrics.items()}
         unknown = [k for k in spec if k not in names]
         if unknown:
             raise ValueError(f"metrics names unknown tasks {unknown}; the tasks are {names}.")
-        chosen = {t.name: spec.get(t.name, DEFAULT_METRICS[t.type]) for t in tasks}
+        chosen = {t.name: spec.get(t.name, t.default_metric) for t in tasks}
     else:
         raise ValueError(f"metrics must be None, a str or a dict by task, got {metrics!r}.")
 
@@ -197,7 +198,7 @@ def single_task_baselines(
         st_time = time.perf_counter() - tic
         fitted[t.name] = single
         (st_pred,) = columns_for(
-            single._layout, list(single.tasks_.values()), single.predict(X_test)
+            single.target_layout_, list(single.tasks_.values()), single.predict(X_test)
         ).values()
         metric = chosen[t.name]
         m_score = task_score(truth[t.name], mtl_pred[t.name], metric, task_type=t.type)
@@ -240,7 +241,11 @@ def _single_task_params(estimator, task: str) -> dict[str, Any]:
             continue
         value = params[name]
         if isinstance(value, Mapping):
-            out[name] = {k: v for k, v in value.items() if str(k) in (task, "*")} or None
+            default = getattr(value, "default", None)
+            entries = {k: v for k, v in value.items() if str(k) == task}
+            out[name] = (
+                PerTask(entries, default=default) if entries or default is not None else None
+            )
             if name in ("threshold",) and out[name] is None:
                 out[name] = 0.5
         elif name == "task_weights" and value is not None and not isinstance(value, numbers.Number):

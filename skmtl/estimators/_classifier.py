@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sklearn.base import ClassifierMixin
 
-from ..base import PARAMS_DOC, BaseMultiTaskEstimator
+from ..base import BaseMultiTaskEstimator
+from ._docs import PARAMS_DOC
 from ._mixins import ClassificationBase
 
 __all__ = ["MultiTaskClassifier"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..base import PARAMS_DOC
+from ._docs import PARAMS_DOC
 from ._mixins import ClassificationBase
 
 __all__ = ["MultiTaskEstimator"]

@@ -6,7 +6,7 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ..base import BaseMultiTaskEstimator
+from ._feature_base import FeatureEstimatorBase
 
 
 def _all_tasks_classify(estimator) -> bool:
@@ -19,7 +19,7 @@ def _all_tasks_classify(estimator) -> bool:
     return True
 
 
-class ClassificationBase(BaseMultiTaskEstimator):
+class ClassificationBase(FeatureEstimatorBase):
     """Adds ``threshold``, ``class_weight``, ``predict_proba`` and ``classes_``.
 
     ``predict_proba`` and ``classes_`` follow
@@ -38,6 +38,7 @@ class ClassificationBase(BaseMultiTaskEstimator):
         tasks=None,
         task_weights=None,
         weighting=None,
+        architecture=None,
         threshold=0.5,
         class_weight=None,
         learning_rate=1e-3,
@@ -48,6 +49,7 @@ class ClassificationBase(BaseMultiTaskEstimator):
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        weight_averaging=0.0,
         random_state=None,
         verbose=0,
         warm_start=False,
@@ -64,6 +66,7 @@ class ClassificationBase(BaseMultiTaskEstimator):
             tasks=tasks,
             task_weights=task_weights,
             weighting=weighting,
+            architecture=architecture,
             learning_rate=learning_rate,
             weight_decay=weight_decay,
             batch_size=batch_size,
@@ -72,6 +75,7 @@ class ClassificationBase(BaseMultiTaskEstimator):
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             tol=tol,
+            weight_averaging=weight_averaging,
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
@@ -93,9 +97,9 @@ class ClassificationBase(BaseMultiTaskEstimator):
             label probabilities for multilabel tasks. A single array when Y
             was 1-D.
         """
-        outputs = self._outputs(X)
+        outputs, _, _, _ = self._predictions(X)
         probas = [outputs[name] for name in self.tasks_]
-        return probas[0] if self._layout.kind == "1d" else probas
+        return probas[0] if self.target_layout_.kind == "1d" else probas
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -104,6 +108,6 @@ class ClassificationBase(BaseMultiTaskEstimator):
         tags.classifier_tags.multi_label = True
         return tags
 
-    def _set_classes(self, tasks, layout) -> None:
+    def _fitted_extras(self, tasks, layout) -> dict:
         classes = [t.classes for t in tasks]
-        self.classes_ = classes[0] if layout.kind == "1d" else classes
+        return {"classes_": classes[0] if layout.kind == "1d" else classes}

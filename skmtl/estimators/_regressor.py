@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from sklearn.base import RegressorMixin
 
-from ..base import PARAMS_DOC, BaseMultiTaskEstimator
+from ..base import BaseMultiTaskEstimator
+from ._docs import PARAMS_DOC
+from ._feature_base import FeatureEstimatorBase
 
 __all__ = ["MultiTaskRegressor"]
 
 
-class MultiTaskRegressor(RegressorMixin, BaseMultiTaskEstimator):
+class MultiTaskRegressor(RegressorMixin, FeatureEstimatorBase):
     __doc__ = """Multi-task regressor: continuous tasks sharing one model.
 
     Every task is continuous (one column, or several grouped with

@@ -1,0 +1,260 @@
+"""The one training loop under every skmtl estimator.
+
+An estimator validates its inputs and targets, builds its network (an
+architecture over its shared stack, plus a head per task) and hands both to an
+:class:`Engine`. The engine runs epochs of batches: forward, each task's masked
+loss (:meth:`Engine.get_loss`), the weighting strategy's backward pass, the
+optimiser step (:meth:`Engine.train_step`), and calls its callbacks (early
+stopping, weight averaging, gradient recording, progress) at fixed points.
+Subclass and override ``train_step`` / ``get_loss`` to change one step, or pass
+a :class:`~skmtl.engine.Callback` to add a concern, as in skorch.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._data import TaskTensors, TrainingData, to_device
+from ._protocols import Callback
+from ._stats import EpochStats
+
+__all__ = ["Engine"]
+
+_PREDICT_BATCH = 2048
+
+
+class Engine:
+    """Train a multi-task network: the loop shared by every estimator.
+
+    Parameters
+    ----------
+    network : nn.Module
+        Returns ``{task: head output}``; has ``weighting`` (the strategy's
+        trainable state or None), ``representation`` and ``shared_parameters()``.
+    tasks : list of TaskType
+        The tasks to train (their heads must be in ``network``); in order.
+    weighting : WeightingStrategy
+        The fitted strategy (its ``init`` already called).
+    optimizer : torch.optim.Optimizer
+    sampler : Sampler
+        Orders each epoch's rows into batches.
+    max_epochs : int
+    device : torch.device
+    callbacks : sequence of Callback
+        Called in order at each hook.
+    frozen : sequence of nn.Module
+        Parts kept in eval mode while training (their dropout off, batch-norm
+        statistics fixed), e.g. the old network in ``add_tasks``.
+    min_batch_rows : int, default=1
+        Batches with fewer rows are skipped (2 with batch normalisation, which
+        cannot train on one row), except when the epoch has a single batch.
+    """
+
+    def __init__(
+        self,
+        network: nn.Module,
+        tasks: list,
+        *,
+        weighting,
+        optimizer: torch.optim.Optimizer,
+        sampler,
+        max_epochs: int,
+        device: torch.device,
+        callbacks: Sequence[Callback] = (),
+        frozen: Sequence[nn.Module] = (),
+        min_batch_rows: int = 1,
+    ) -> None:
+        self.network = network
+        self.tasks = list(tasks)
+        self.names = [t.name for t in self.tasks]
+        self.weighting = weighting
+        self.optimizer = optimizer
+        self.sampler = sampler
+        self.max_epochs = int(max_epochs)
+        self.device = device
+        self.callbacks = list(callbacks)
+        self.frozen = list(frozen)
+        self.min_batch_rows = int(min_batch_rows)
+        self.stop_training = False
+        self.interrupted = False
+
+    # ------------------------------------------------------------ the loop
+
+    def fit(self, data: TrainingData, history: list, rng: np.random.RandomState) -> list:
+        """Train for up to ``max_epochs`` epochs on ``data``, appending to ``history``.
+
+        Ctrl-C (KeyboardInterrupt) stops at the end of the current batch: the
+        callbacks' ``on_fit_end`` still run (early stopping restores the best
+        weights so far), a warning is issued and ``self.interrupted`` is set.
+        """
+        self.history, self.rng = history, rng
+        self.prepare(data)
+        start = len(history)
+        self.stop_training = False
+        for cb in self.callbacks:
+            cb.on_fit_begin(self)
+        try:
+            for epoch in range(start + 1, start + self.max_epochs + 1):
+                tic = time.perf_counter()
+                for cb in self.callbacks:
+                    cb.on_epoch_begin(self, epoch)
+                record = self.run_epoch(epoch)
+                for cb in self.callbacks:
+                    cb.on_epoch_end(self, record)
+                record["dur"] = time.perf_counter() - tic
+                history.append(record)
+                for cb in self.callbacks:
+                    cb.on_record(self, record)
+                if self.stop_training or self.interrupted:
+                    break
+        finally:
+            for cb in self.callbacks:
+                cb.on_fit_end(self)
+            self.network.representation = None  # drop the last batch's graph
+            self.network.eval()
+        if self.interrupted:
+            warnings.warn(
+                f"Training interrupted (KeyboardInterrupt) after {len(history) - start} "
+                "epoch(s); the model keeps the weights reached (the best ones with early "
+                "stopping) and is usable.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return history
+
+    def prepare(self, data: TrainingData) -> None:
+        """Put ``data``'s targets, weights and class weights on the device (for
+        :meth:`get_loss`; ``fit`` calls it, diagnostics may too)."""
+        self.data = data
+        self.tensors = {
+            t: TaskTensors.build(data.targets[t], data.row_weights[t], self.device)
+            for t in self.names
+        }
+        self.class_weights = {
+            t: None
+            if data.class_weights.get(t) is None
+            else torch.from_numpy(np.asarray(data.class_weights[t], np.float32)).to(self.device)
+            for t in self.names
+        }
+        weights = data.task_weights if data.task_weights is not None else np.ones(len(self.names))
+        self.task_weights = torch.from_numpy(np.asarray(weights, np.float32)).to(self.device)
+
+    def run_epoch(self, epoch: int) -> dict:
+        """One pass over the training rows; returns the epoch's history record."""
+        self.network.train()
+        for part in self.frozen:
+            part.eval()
+        order, bounds = self.sampler.epoch(self.data.inputs, self.rng)
+        X = self.data.inputs.take(order)
+        tensors = {t: v.permute(order) for t, v in self.tensors.items()}
+        stats = EpochStats(self.names, self.device)
+        single = len(bounds) == 2
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            if b - a < self.min_batch_rows and not single:
+                continue
+            try:
+                batch = to_device(X.batch(int(a), int(b)), self.device)
+                targets = {t: v.rows(int(a), int(b)) for t, v in tensors.items()}
+                losses, present, used = self.train_step(batch, targets)
+            except KeyboardInterrupt:
+                self.interrupted = True
+                self.optimizer.zero_grad(set_to_none=True)
+                break
+            stats.add(losses, present, used)
+            for cb in self.callbacks:
+                cb.on_batch_end(self)
+        self.weighting.end_epoch(stats.task_loss())
+        return stats.record(epoch)
+
+    # ------------------------------------------------------------ hooks
+
+    def train_step(self, batch, targets) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Forward, losses, the strategy's backward pass and the optimiser step.
+
+        Returns ``(losses, present, used)``: each task's loss, whether it had a
+        labelled element, and the weight the strategy gave it.
+        """
+        out = self.network(batch)
+        losses, present = self.get_loss(out, batch, targets)
+        self.optimizer.zero_grad(set_to_none=True)
+        used = self.weighting.backward(
+            losses, present, self.task_weights, self.network.weighting, self.network
+        )
+        self.optimizer.step()
+        return losses, present, used
+
+    def get_loss(self, out, batch, targets) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each task's masked loss on the batch, and whether it had a labelled element."""
+        mask = batch.get("mask") if isinstance(batch, dict) else None
+        mask = None if mask is None else mask.to(torch.bool)
+        losses, present = [], []
+        for task in self.tasks:
+            target, weight = targets[task.name]
+            losses.append(
+                task.loss(
+                    out[task.name],
+                    target,
+                    weight,
+                    class_weight=self.class_weights.get(task.name),
+                    mask=mask,
+                    head=self.network.head(task.name),
+                )
+            )
+            present.append(weight.sum() > 0)
+        return torch.stack(losses), torch.stack(present)
+
+    # ------------------------------------------------------------ inference
+
+    def predict(self, inputs, batch_size: int = _PREDICT_BATCH) -> dict[str, np.ndarray]:
+        """Each task's ``task.predict`` output for ``inputs``, in row order.
+
+        Inputs with ``lengths`` (texts) are run in order of length, so batches
+        hold sentences of similar length; the results come back in row order.
+        """
+        return predict(self.network, self.tasks, inputs, self.device, batch_size)
+
+
+def predict(network, tasks, inputs, device, batch_size: int = _PREDICT_BATCH):
+    """Run ``network`` over ``inputs`` in eval mode; ``{task: task.predict(...)}``."""
+    n = len(inputs)
+    lengths = getattr(inputs, "lengths", None)
+    order = np.argsort(lengths, kind="stable") if lengths is not None else np.arange(n)
+    X = inputs.take(order) if lengths is not None else inputs
+    parts = {t.name: [] for t in tasks}
+    network.eval()
+    with torch.inference_mode():
+        for a in range(0, n, batch_size):
+            batch = to_device(X.batch(a, min(a + batch_size, n)), device)
+            out = network(batch)
+            mask = batch.get("mask") if isinstance(batch, dict) else None
+            mask = None if mask is None else mask.to(torch.bool)
+            for t in tasks:
+                parts[t.name].append(t.predict(out[t.name], mask=mask, head=network.head(t.name)))
+    result = {}
+    for t in tasks:
+        values = np.concatenate(parts[t.name]) if parts[t.name] else np.zeros((0, t.n_outputs))
+        result[t.name] = _unsort(values, order, t.level, lengths)
+    return result
+
+
+def _unsort(values: np.ndarray, order: np.ndarray, level: str, lengths) -> np.ndarray:
+    """Put predictions made in ``order`` back in row order."""
+    if lengths is None or np.all(order[:-1] <= order[1:]):
+        return values
+    if level == "row":
+        out = np.empty_like(values)
+        out[order] = values
+        return out
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    from ..tasks import token_index
+
+    out = np.empty_like(values)
+    out[token_index(offsets, order)] = values
+    return out

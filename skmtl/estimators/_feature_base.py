@@ -1,0 +1,174 @@
+"""The base of the row-level estimators: numeric X (dense or sparse) or raw texts.
+
+:class:`FeatureEstimatorBase` supplies the hooks of
+:class:`~skmtl.base.BaseMultiTaskEstimator`: X is validated by scikit-learn's
+``validate_data`` (or tokenized by ``encoder``), the shared layers are an MLP
+(:class:`~skmtl.encoders.FeatureStack`) or a text encoder with dense layers on
+top (:meth:`~skmtl.encoders.TextEncoder.build_stack`), and predictions come back
+in the layout of the fitted Y.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils.validation import validate_data
+
+from .._tasks import TASK_TYPES, assemble, resolve_tasks
+from ..base import BaseMultiTaskEstimator
+from ..encoders import ACTIVATIONS, NORMALIZATIONS, EncodedInputs, FeatureInputs, FeatureStack
+from ..engine import ShuffledBatches
+
+__all__ = ["FeatureEstimatorBase"]
+
+
+class FeatureEstimatorBase(BaseMultiTaskEstimator):
+    """Shared MLP layers (or a text encoder) + one head per row-level task.
+
+    Subclasses set ``_allowed_types`` (task types they accept) and
+    ``_forced_type`` (a type every task gets unless ``tasks`` says otherwise).
+    """
+
+    _allowed_types: tuple[str, ...] = TASK_TYPES
+    _forced_type: str | None = None
+
+    def __init__(
+        self,
+        *,
+        encoder=None,
+        hidden_layer_sizes: Sequence[int] = (128,),
+        activation: str = "relu",
+        dropout: float = 0.0,
+        normalization: str | None = None,
+        head_hidden_layer_sizes: Sequence[int] = (),
+        tasks: Mapping | None = None,
+        task_weights: Mapping | Sequence | None = None,
+        weighting=None,
+        architecture=None,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 1e-4,
+        batch_size: int = 128,
+        max_epochs: int = 100,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        weight_averaging: float = 0.0,
+        random_state=None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        record_gradients: bool = False,
+        device: str = "cpu",
+    ) -> None:
+        self.encoder = encoder
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.normalization = normalization
+        self.head_hidden_layer_sizes = head_hidden_layer_sizes
+        self.tasks = tasks
+        self.task_weights = task_weights
+        self.weighting = weighting
+        self.architecture = architecture
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.weight_averaging = weight_averaging
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.record_gradients = record_gradients
+        self.device = device
+
+    # ------------------------------------------------------------ hooks
+
+    def _sizes(self) -> tuple[int, ...]:
+        sizes = self.hidden_layer_sizes
+        return (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
+
+    def _check_params(self) -> None:
+        sizes = self._sizes()
+        if (not sizes and self.encoder is None) or any(
+            isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in sizes
+        ):
+            raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes!r}.")
+        if any(not isinstance(s, numbers.Integral) or s < 1 for s in self.head_hidden_layer_sizes):
+            raise ValueError(
+                f"head_hidden_layer_sizes must be positive integers, got "
+                f"{self.head_hidden_layer_sizes!r}."
+            )
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}."
+            )
+        if self.normalization not in NORMALIZATIONS:
+            raise ValueError(
+                f"normalization must be one of {NORMALIZATIONS}, got {self.normalization!r}."
+            )
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        if self.encoder is not None and not all(
+            hasattr(self.encoder, m) for m in ("prepare", "batch", "build_stack")
+        ):
+            raise ValueError(
+                "encoder must be None or a text encoder with prepare, batch and build_stack "
+                f"methods (e.g. skmtl.encoders.TextEncoder()), got {self.encoder!r}."
+            )
+
+    def _prepare_inputs(self, X, *, fitting: bool):
+        index = X.index if hasattr(X, "iloc") and hasattr(X, "index") else None
+        if self.encoder is None:
+            X = validate_data(
+                self,
+                X,
+                reset=fitting,
+                accept_sparse=("csr", "csc", "coo"),
+                dtype=(np.float32, np.float64),
+            )
+            return FeatureInputs(X), {"index": index}, {}
+        encoder = clone(self.encoder) if fitting else self.encoder_
+        fitted = {"encoder_": encoder} if fitting else {}
+        return EncodedInputs(encoder, encoder.prepare(X)), {"index": index}, fitted
+
+    def _resolve_tasks(self, layout, columns, context, spec):
+        return resolve_tasks(
+            layout,
+            columns,
+            spec,
+            self._allowed_types,
+            self._forced_type,
+            type(self).__name__,
+        )
+
+    def _make_stack(self, inputs, fitted):
+        if self.encoder is None:
+            return FeatureStack(
+                inputs.n_features, self._sizes(), self.activation, self.dropout, self.normalization
+            )
+        encoder = fitted.get("encoder_") or self.encoder_
+        return encoder.build_stack(
+            self._sizes(), self.activation, self.dropout, self.normalization, pooled=True
+        )
+
+    def _make_sampler(self, inputs):
+        return ShuffledBatches(int(self.batch_size))
+
+    def _assemble(self, tasks, decoded, context):
+        return assemble(self.target_layout_, tasks, decoded, index=context.get("index"))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self.encoder is None:
+            tags.input_tags.sparse = True
+        else:  # raw texts in
+            tags.input_tags.two_d_array = False
+            tags.input_tags.string = True
+        return tags
