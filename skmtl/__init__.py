@@ -5,9 +5,9 @@ the ``fit`` / ``predict`` / ``score`` API of scikit-learn.
 """
 
 from ._params import PerTask
-from ._tasks import Task
 from .estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
 from .estimators._tagger import MultiTaskTagger
+from .tasks import Task
 
 __version__ = "0.1.0.dev0"
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["PerTask", "per_task_values", "set_per_task"]
+__all__ = ["PerTask", "per_task_values", "set_per_task", "store_init_params"]
 
 
 class PerTask(dict):
@@ -112,3 +112,14 @@ def check_task_weight(name: str, w) -> None:
         raise ValueError(f"task_weights[{name!r}] must be a finite number >= 0, got {w!r}.")
     if w > np.finfo(np.float32).max:
         raise ValueError(f"task_weights[{name!r}] = {w!r} overflows float32; use a smaller one.")
+
+
+def store_init_params(estimator, params: dict) -> None:
+    """Set each ``__init__`` argument as the attribute of the same name, unchanged.
+
+    Called as ``store_init_params(self, locals())`` first thing in ``__init__``:
+    scikit-learn's contract (``__init__`` only stores its parameters) in one line.
+    """
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)

@@ -27,7 +27,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._history import History
 from ._params import check_task_weight, per_task_values
-from ._tasks import TargetLayout, columns_for, split_targets
 from ._torch_base import TorchEstimatorMixin, rng_devices
 from .architectures import HardSharing
 from .engine import (
@@ -40,6 +39,7 @@ from .engine import (
     WeightAveraging,
     predict,
 )
+from .tasks import TargetLayout, columns_for, split_targets
 from .weighting import EqualWeighting
 
 __all__ = ["BaseMultiTaskEstimator"]
@@ -630,10 +630,22 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
 
     # ------------------------------------------------------------ misc
 
+    #: Whether a single (1-D) target is accepted.
+    _single_output = True
+
+    def _takes_text(self) -> bool:
+        """Whether X is raw text (else a numeric matrix, dense or sparse)."""
+        return False
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        if self._takes_text():
+            tags.input_tags.two_d_array = False
+            tags.input_tags.string = True
+        else:
+            tags.input_tags.sparse = True
         tags.target_tags.required = True
-        tags.target_tags.single_output = True
+        tags.target_tags.single_output = self._single_output
         tags.target_tags.multi_output = True
         return tags
 

@@ -11,7 +11,6 @@ import torch
 from sklearn.metrics import accuracy_score, f1_score, r2_score
 
 from skmtl import metrics
-from skmtl._tasks import decode_predictions, encode_task
 from skmtl.heads import LinearChainCRF, masked_task_loss
 from skmtl.tasks import (
     TASK_TYPES,
@@ -453,7 +452,7 @@ def test_fix_c_label_lists_as_single_labels_give_a_clear_error():
         resolve_tasks(layout, columns, {"a": "multiclass"}, ROW_TYPES, None, "E")
     task = BinaryTask.from_column("b", ["x", "y"])
     with pytest.raises(ValueError, match=r"Task 'b', row 1: a binary task takes one label"):
-        encode_task(task, np.array(["x", ["y"]], dtype=object))
+        task.encode(np.array(["x", ["y"]], dtype=object))
 
 
 def test_fix_d_assemble_keeps_the_frame_index():
@@ -461,7 +460,7 @@ def test_fix_d_assemble_keeps_the_frame_index():
     layout, columns = split_targets(Y)
     tasks, _ = resolve_tasks(layout, columns, None, ROW_TYPES, None, "E")
     outputs = {"s": np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]), "v": np.zeros((3, 1))}
-    decoded = {t.name: decode_predictions(t, outputs[t.name], 0.5) for t in tasks}
+    decoded = {t.name: t.decode(outputs[t.name], threshold=0.5) for t in tasks}
     pred = assemble(layout, tasks, decoded, index=Y.index)
     assert pred.index.tolist() == [10, 20, 30]
     assert pred["s"].tolist() == ["a", "b", "a"]

@@ -12,8 +12,8 @@ import pandas as pd
 from sklearn.base import clone
 
 from .._params import PerTask
-from .._tasks import columns_for
 from ..metrics import task_score
+from ..tasks import columns_for
 
 __all__ = ["relative_gain", "single_task_baselines"]
 

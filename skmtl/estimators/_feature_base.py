@@ -17,10 +17,11 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import validate_data
 
-from .._tasks import TASK_TYPES, assemble, resolve_tasks
+from .._params import store_init_params
 from ..base import BaseMultiTaskEstimator
 from ..encoders import ACTIVATIONS, NORMALIZATIONS, EncodedInputs, FeatureInputs, FeatureStack
 from ..engine import ShuffledBatches
+from ..tasks import ROW_TASK_TYPES, assemble, resolve_tasks
 
 __all__ = ["FeatureEstimatorBase"]
 
@@ -32,7 +33,7 @@ class FeatureEstimatorBase(BaseMultiTaskEstimator):
     ``_forced_type`` (a type every task gets unless ``tasks`` says otherwise).
     """
 
-    _allowed_types: tuple[str, ...] = TASK_TYPES
+    _allowed_types: tuple[str, ...] = ROW_TASK_TYPES
     _forced_type: str | None = None
 
     def __init__(
@@ -63,30 +64,7 @@ class FeatureEstimatorBase(BaseMultiTaskEstimator):
         record_gradients: bool = False,
         device: str = "cpu",
     ) -> None:
-        self.encoder = encoder
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.dropout = dropout
-        self.normalization = normalization
-        self.head_hidden_layer_sizes = head_hidden_layer_sizes
-        self.tasks = tasks
-        self.task_weights = task_weights
-        self.weighting = weighting
-        self.architecture = architecture
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.weight_averaging = weight_averaging
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.record_gradients = record_gradients
-        self.device = device
+        store_init_params(self, locals())
 
     # ------------------------------------------------------------ hooks
 
@@ -164,11 +142,5 @@ class FeatureEstimatorBase(BaseMultiTaskEstimator):
     def _assemble(self, tasks, decoded, context):
         return assemble(self.target_layout_, tasks, decoded, index=context.get("index"))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        if self.encoder is None:
-            tags.input_tags.sparse = True
-        else:  # raw texts in
-            tags.input_tags.two_d_array = False
-            tags.input_tags.string = True
-        return tags
+    def _takes_text(self) -> bool:
+        return self.encoder is not None

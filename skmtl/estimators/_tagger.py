@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from .._tasks import resolve_tasks
+from .._params import store_init_params
 from ..base import BaseMultiTaskEstimator
 from ..encoders import (
     EncodedInputs,
@@ -33,7 +33,7 @@ from ..encoders import (
 )
 from ..engine import LengthGroupedBatches
 from ..heads import is_bio_tagset
-from ..tasks import TokenCRFTask
+from ..tasks import TokenCRFTask, resolve_tasks
 
 __all__ = ["MultiTaskTagger"]
 
@@ -211,27 +211,7 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
         record_gradients=False,
         device="cpu",
     ):
-        self.encoder = encoder
-        self.tasks = tasks
-        self.crf = crf
-        self.task_weights = task_weights
-        self.weighting = weighting
-        self.architecture = architecture
-        self.class_weight = class_weight
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.weight_averaging = weight_averaging
-        self.batch_size = batch_size
-        self.max_epochs = max_epochs
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.random_state = random_state
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.record_gradients = record_gradients
-        self.device = device
+        store_init_params(self, locals())
 
     # -- parameters -------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -358,9 +338,7 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
         """``{task: "token" | "document"}``: each task's level, as in earlier versions."""
         return {n: "token" if t.level == "token" else "document" for n, t in self.tasks_.items()}
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        tags.target_tags.single_output = False
-        return tags
+    _single_output = False
+
+    def _takes_text(self) -> bool:
+        return True

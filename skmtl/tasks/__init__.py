@@ -118,6 +118,7 @@ from ._token import TokenHead, TokenTask
 from ._token_crf import TokenCRFHead, TokenCRFTask
 
 __all__ = [
+    "ROW_TASK_TYPES",
     "TASK_TYPES",
     "BinaryTask",
     "CategoricalTask",
@@ -152,6 +153,10 @@ TASK_TYPES: dict[str, type[Task]] = {
     "token": TokenTask,
     "token_crf": TokenCRFTask,
 }
+
+#: The row-level types (one label, label set or value vector per sample), which
+#: the feature-based estimators accept.
+ROW_TASK_TYPES = ("binary", "multiclass", "multilabel", "continuous")
 
 
 def get_task_type(name: str) -> type[Task]:
