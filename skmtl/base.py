@@ -76,13 +76,18 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             raise ValueError(f"X has {n_samples} samples but Y has {n_rows} rows; they must match.")
         return layout, columns
 
-    def _resolve_tasks(self, layout, columns, context, spec) -> tuple[list, dict]:
+    def _resolve_tasks(self, layout, columns, context, spec, existing=()) -> tuple[list, dict]:
         """``(tasks, raw columns by task)`` of a training Y; ``spec`` is ``self.tasks``
-        (or its part for new tasks)."""
+        (or its part for new tasks); ``existing``: the names of the tasks the model
+        already has (``add_tasks``)."""
         raise NotImplementedError
 
-    def _make_stack(self, inputs, fitted: dict):
-        """The :class:`~skmtl.architectures.SharedStack` of this estimator's shared layers."""
+    def _make_stack(self, fitted: dict):
+        """The :class:`~skmtl.architectures.SharedStack` of this estimator's shared layers.
+
+        It depends only on the parameters and the fitted attributes (``fitted``:
+        those of the fit in progress), so a saved model can rebuild its network.
+        """
         raise NotImplementedError
 
     def _make_sampler(self, inputs):
@@ -299,7 +304,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
                 network, weighting, optimizer = self._continued(device)
                 history = History(self.history_)
             else:
-                network, weighting = self._build_network(inputs, tasks, fitted)
+                network, weighting = self._build_network(tasks, fitted)
                 network.to(device)
                 optimizer = self._make_optimizer(network.parameters(), device)
                 history = History()
@@ -334,8 +339,10 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             group["lr"], group["weight_decay"] = self.learning_rate, self.weight_decay
         return network, weighting, optimizer
 
-    def _build_network(self, inputs, tasks, fitted):
-        stack = self._make_stack(inputs, fitted)
+    def _build_network(self, tasks, fitted: dict):
+        """A fresh network (architecture over the stack, one head per task) and the
+        fitted clone of the weighting strategy."""
+        stack = self._make_stack(fitted)
         arch = clone(self.architecture) if self.architecture is not None else HardSharing()
         body = arch.build(stack, [t.name for t in tasks])
         heads = {t.name: self._make_head(t, _head_width(body, t)) for t in tasks}
@@ -475,7 +482,9 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         if clash:
             raise ValueError(f"add_tasks: tasks {clash} already exist; give new task names.")
         spec = {k: v for k, v in (self.tasks or {}).items() if str(k) not in self.tasks_}
-        new_tasks, raw = self._resolve_tasks(layout, columns, context, spec or None)
+        new_tasks, raw = self._resolve_tasks(
+            layout, columns, context, spec or None, existing=list(self.tasks_)
+        )
         return inputs, context, layout, new_tasks, raw
 
     def _add_tasks(self, X, y, freeze_shared, sample_weight) -> dict:

@@ -10,6 +10,7 @@ and blocks for a sharing architecture (:mod:`skmtl.architectures`).
 from ._inputs import EncodedInputs, FeatureInputs
 from ._layers import SparseAwareLinear, SparseRows, prepare_features
 from ._mlp import ACTIVATIONS, NORMALIZATIONS, EncoderTrunk, MLPTrunk
+from ._protocol import Encoder
 from ._stacks import FeatureStack, TextStack
 from ._text import ARCHITECTURES, POOLINGS, TextEncoder, TextEncoderModule, pool_tokens
 from ._tokenize import (
@@ -26,6 +27,7 @@ __all__ = [
     "NORMALIZATIONS",
     "POOLINGS",
     "EncodedInputs",
+    "Encoder",
     "EncoderTrunk",
     "FeatureInputs",
     "FeatureStack",

@@ -116,7 +116,7 @@ class FeatureEstimatorBase(BaseMultiTaskEstimator):
         fitted = {"encoder_": encoder} if fitting else {}
         return EncodedInputs(encoder, encoder.prepare(X)), {"index": index}, fitted
 
-    def _resolve_tasks(self, layout, columns, context, spec):
+    def _resolve_tasks(self, layout, columns, context, spec, existing=()):
         return resolve_tasks(
             layout,
             columns,
@@ -126,10 +126,14 @@ class FeatureEstimatorBase(BaseMultiTaskEstimator):
             type(self).__name__,
         )
 
-    def _make_stack(self, inputs, fitted):
+    def _make_stack(self, fitted):
         if self.encoder is None:
             return FeatureStack(
-                inputs.n_features, self._sizes(), self.activation, self.dropout, self.normalization
+                self.n_features_in_,
+                self._sizes(),
+                self.activation,
+                self.dropout,
+                self.normalization,
             )
         encoder = fitted.get("encoder_") or self.encoder_
         return encoder.build_stack(

@@ -278,7 +278,7 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
                     )
         return super()._split_targets(y, n_samples)
 
-    def _resolve_tasks(self, layout, columns, context, spec):
+    def _resolve_tasks(self, layout, columns, context, spec, existing=()):
         overrides = {}
         for name, kind in (spec or {}).items():
             if kind == "document":
@@ -290,14 +290,14 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
         for name in spec or {}:
             if str(name) not in raw:
                 raise ValueError(f"tasks names unknown tasks {[name]}; Y has {list(raw)}.")
-        crf = self._crf_names(tasks)
+        crf = self._crf_names(tasks, existing)
         tasks = [
             TokenCRFTask.from_column(t.name, raw[t.name], t.columns) if t.name in crf else t
             for t in tasks
         ]
         return tasks, raw
 
-    def _crf_names(self, tasks) -> set[str]:
+    def _crf_names(self, tasks, existing=()) -> set[str]:
         token = {t.name: t for t in tasks if t.level == "token"}
         if self.crf is None:
             return set()
@@ -305,6 +305,8 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
             return {n for n, t in token.items() if is_bio_tagset(t.classes)}
         names = [t.name for t in tasks]
         for name in self.crf:
+            if name in existing:
+                continue  # add_tasks: a task of the fitted model
             if name not in names:
                 raise ValueError(f"crf names unknown task {name!r}; the tasks are {names}.")
             if name not in token:
@@ -314,7 +316,7 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
                 )
         return set(self.crf)
 
-    def _make_stack(self, inputs, fitted):
+    def _make_stack(self, fitted):
         encoder = fitted.get("encoder_") or self.encoder_
         return encoder.build_stack(pooled=False)
 
