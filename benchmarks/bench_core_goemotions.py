@@ -257,12 +257,15 @@ class MultiTaskBCE(nn.Module):
 
     def forward(self, y_pred, y_true):
         b = self.bounds
-        return sum(
-            F.binary_cross_entropy_with_logits(
-                y_pred[:, b[j] : b[j + 1]], y_true[:, b[j] : b[j + 1]], reduction="sum"
+        return (
+            sum(
+                F.binary_cross_entropy_with_logits(
+                    y_pred[:, b[j] : b[j + 1]], y_true[:, b[j] : b[j + 1]], reduction="sum"
+                )
+                for j in range(len(b) - 1)
             )
-            for j in range(len(b) - 1)
-        ) / y_pred.shape[0]
+            / y_pred.shape[0]
+        )
 
 
 def run_skorch(X_tr, Ytr_ind, X_te, labels, cfg):

@@ -52,13 +52,12 @@ import json
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
-from _common import machine_info
+from _common import EWTTagging, GoEmotionsTfidf, machine_info
 
 LOSS_BASED = ("equal", "uncertainty", "dwa", "rlw", "famo", "gradnorm", "dbmtl")
 GRADIENT = (
@@ -125,36 +124,9 @@ def family(name: str) -> str:
 # --------------------------------------------------------------------------- GoEmotions
 
 
-class GoEmotions:
-    tasks = ("emotion", "ekman", "sentiment")
-    metric = {t: "macro-F1" for t in tasks}
-
+class GoEmotions(GoEmotionsTfidf):
     def __init__(self, root: str, args) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        from skmtl.datasets import load_goemotions
-
-        path = Path(root) / "goemotions"
-        splits = {s: load_goemotions(path, split=s) for s in ("train", "dev", "test")}
-        if args.train_rows:
-            rng = np.random.RandomState(0)
-            n = len(splits["train"].text)
-            keep = np.sort(rng.choice(n, min(args.train_rows, n), replace=False))
-            tr = splits["train"]
-            tr.text = [tr.text[i] for i in keep]
-            tr.targets = tr.targets.iloc[keep]
-        self.labels = {t: sorted(getattr(splits["train"], f"{t}_names")) for t in self.tasks}
-        vec = TfidfVectorizer(
-            ngram_range=(1, 2),
-            sublinear_tf=True,
-            min_df=2,
-            max_features=args.max_features,
-            dtype=np.float32,
-        )
-        self.X = {"train": vec.fit_transform(splits["train"].text).astype(np.float32).tocsr()}
-        for s in ("dev", "test"):
-            self.X[s] = vec.transform(splits[s].text).astype(np.float32).tocsr()
-        self.Y = {s: splits[s].targets[list(self.tasks)].reset_index(drop=True) for s in splits}
+        super().__init__(root, train_rows=args.train_rows, max_features=args.max_features)
         self.epochs = args.epochs or 5
         self.describe = (
             f"GoEmotions: {self.X['train'].shape[0]} train / {self.X['dev'].shape[0]} dev / "
@@ -179,30 +151,6 @@ class GoEmotions:
             task_weights=task_weights,
         )
 
-    def fit_data(self, tasks=None):
-        Y = self.Y["train"]
-        return self.X["train"], Y if tasks is None else Y[list(tasks)]
-
-    def scores(self, model, split="test", tasks=None):
-        return self.score_predictions(model.predict(self.X[split]), self.Y[split], tasks)
-
-    def score_predictions(self, pred, truth, tasks=None):
-        from sklearn.metrics import f1_score
-        from sklearn.preprocessing import MultiLabelBinarizer
-
-        out = {}
-        for t in tasks or self.tasks:
-            mlb = MultiLabelBinarizer(classes=self.labels[t]).fit([self.labels[t]])
-            out[t] = float(
-                f1_score(
-                    mlb.transform(truth[t]),
-                    mlb.transform(pred[t]),
-                    average="macro",
-                    zero_division=0,
-                )
-            )
-        return out
-
     def search_data(self):
         import scipy.sparse as sp
 
@@ -215,29 +163,9 @@ class GoEmotions:
 # --------------------------------------------------------------------------- EWT
 
 
-class EWT:
-    tasks = ("upos", "ner")
-    metric = {"upos": "token accuracy", "ner": "span micro-F1"}
-
+class EWT(EWTTagging):
     def __init__(self, root: str, args) -> None:
-        from skmtl.datasets import load_ewt
-
-        splits = {}
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            for s in ("train", "dev", "test"):
-                splits[s] = load_ewt(root, split=s, tasks=self.tasks)
-        self.load_warnings = sorted({str(w.message) for w in caught})
-        if args.train_rows:
-            rng = np.random.RandomState(0)
-            n = len(splits["train"].tokens)
-            keep = np.sort(rng.choice(n, min(args.train_rows, n), replace=False))
-            tr = splits["train"]
-            tr.tokens = [tr.tokens[i] for i in keep]
-            tr.targets = tr.targets.iloc[keep]
-        self.X = {s: splits[s].tokens for s in splits}
-        self.Y = {s: splits[s].targets[list(self.tasks)].reset_index(drop=True) for s in splits}
-        self.draft = bool(splits["train"].ner_draft)
+        super().__init__(root, train_rows=args.train_rows)
         self.epochs = args.epochs or 3
         self.batch_size = args.batch_size or 32
         n_words = sum(map(len, self.X["train"]))
@@ -251,15 +179,6 @@ class EWT:
             f"{self.epochs} epochs. Metrics: UPOS token accuracy, NER strict span micro-F1 "
             "(skmtl._spans)."
         )
-        self.notes = []
-        if self.draft:
-            self.notes.append(
-                "The NER train tags are the pre-release UNER draft (commit 0c7ce0d, 'DO NOT "
-                "USE'; B-O/B-OTH/I-OTH mapped to O), not the official UNER v1 train split, "
-                "which could not be obtained (see uner-english-ewt/PROVENANCE.md). Dev and "
-                "test are official. The NER scores compare strategies on this data; they "
-                "are not UNER results."
-            )
 
     def estimator(self, strategy, seed, task_weights=None):
         from skmtl.encoders import TextEncoder
@@ -276,24 +195,6 @@ class EWT:
             # pinned off so that they stay reproducible
             weight_averaging=0.0,
         )
-
-    def fit_data(self, tasks=None):
-        Y = self.Y["train"]
-        return self.X["train"], Y if tasks is None else Y[list(tasks)]
-
-    def scores(self, model, split="test", tasks=None):
-        return self.score_predictions(model.predict(self.X[split]), self.Y[split], tasks)
-
-    def score_predictions(self, pred, truth, tasks=None):
-        from skmtl._spans import span_scores, token_accuracy
-
-        tasks = list(tasks or self.tasks)
-        out = {}
-        if "upos" in tasks:
-            out["upos"] = float(token_accuracy(list(truth["upos"]), list(pred["upos"])))
-        if "ner" in tasks:
-            out["ner"] = float(span_scores(list(truth["ner"]), list(pred["ner"]))["f1"])
-        return out
 
     def search_data(self):
         X = list(self.X["train"]) + list(self.X["dev"])
