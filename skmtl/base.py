@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -39,7 +40,9 @@ from .engine import (
     WeightAveraging,
     predict,
 )
+from .metrics import task_score
 from .tasks import TargetLayout, columns_for, split_targets
+from .utils import missing_mask
 from .weighting import EqualWeighting
 
 __all__ = ["BaseMultiTaskEstimator"]
@@ -544,6 +547,8 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         """Extend ``network`` in place; return ``(frozen modules, trainable parameters)``."""
         old_heads = [network.head(name) for name in network.task_names]
         added = network.body.add_tasks([t.name for t in new_tasks])
+        # Recorded so that a saved model can replay build + add_tasks (skmtl.load).
+        network.build_groups.append([t.name for t in new_tasks])
         for module in added:
             module.to(device)
         for t in new_tasks:
@@ -592,9 +597,13 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
     def score(self, X, y, sample_weight=None) -> float:
         """Mean over tasks of each task's default metric, on its labelled rows.
 
-        The default metrics: accuracy (binary, multiclass), macro-F1 over the
-        labels present in truth or prediction (multilabel), R^2 (continuous),
-        token accuracy (token tasks). Labels never seen in fit raise a ValueError.
+        The default metrics (``task.default_metric``, computed by
+        :func:`skmtl.metrics.task_score`, as the scorers of
+        :func:`skmtl.metrics.multitask_scorers` do): accuracy (binary,
+        multiclass), macro-F1 over the labels present in truth or prediction
+        (multilabel), R^2 (continuous), token accuracy (token tasks). A label
+        never seen in fit counts as an error (one warning names it). A named
+        Y (DataFrame or dict) may hold a subset of the tasks.
         """
         preds, context, tasks, n = self._predictions(X)
         tasks = self._scored_tasks(tasks, y)
@@ -602,22 +611,29 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         n_rows = {len(c) for c in raw.values()}.pop()
         if n_rows != n:
             raise ValueError(f"X has {n} samples but Y has {n_rows} rows; they must match.")
-        weights = (
-            self._row_weights(sample_weight, n_rows, tasks) if sample_weight is not None else {}
-        )
+        weights = self._row_weights(sample_weight, n, tasks) if sample_weight is not None else {}
         thresholds = self._task_thresholds(tasks)
-        scores = []
+        scores, unseen = [], []
         for t in tasks:
-            enc = t.encode(raw[t.name], check_unseen=True, **context)
-            if not enc.labelled.any():
+            column = raw[t.name]
+            if missing_mask(np.asarray(column, dtype=object)).all():
                 continue
+            unseen += _unseen_labels(t, column, context)
+            decoded = t.decode(preds[t.name], threshold=thresholds.get(t.name, 0.5), **context)
             scores.append(
-                t.score(
-                    enc,
-                    preds[t.name],
+                task_score(
+                    column,
+                    decoded,
+                    t.default_metric,
+                    task_type=t.type,
                     sample_weight=weights.get(t.name),
-                    threshold=thresholds.get(t.name, 0.5),
                 )
+            )
+        if unseen:
+            warnings.warn(
+                "Y has labels never seen in fit; they count as errors. " + " ".join(unseen),
+                UserWarning,
+                stacklevel=2,
             )
         if not scores:
             raise ValueError("Y has no labelled row for any task; nothing to score.")
@@ -657,6 +673,17 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         tags.target_tags.single_output = self._single_output
         tags.target_tags.multi_output = True
         return tags
+
+
+def _unseen_labels(task, column, context) -> list[str]:
+    """The task's message about labels of ``column`` never seen in fit, if any."""
+    try:
+        task.encode(column, check_unseen=True, **context)
+    except ValueError as exc:
+        if "never seen in fit" in str(exc):
+            return [str(exc)]
+        raise
+    return []
 
 
 def _head_width(body, task) -> int:

@@ -265,7 +265,13 @@ def _pearson(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     )
 
 
-def task_score(y_true: Any, y_pred: Any, metric: str, task_type: str | None = None) -> float:
+def task_score(
+    y_true: Any,
+    y_pred: Any,
+    metric: str,
+    task_type: str | None = None,
+    sample_weight: Any = None,
+) -> float:
     """Score one task's predictions, skipping rows whose label is missing.
 
     Parameters
@@ -288,6 +294,9 @@ def task_score(y_true: Any, y_pred: Any, metric: str, task_type: str | None = No
         ``y_true``; an integral float ``y_true`` whose ``y_pred`` has
         non-integral floats is taken as continuous. A sequence metric implies a
         tag-sequence type.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights (the rows of missing labels are dropped with their weight);
+        not supported by ``pearson`` and the sequence metrics.
 
     Returns
     -------
@@ -318,6 +327,8 @@ def task_score(y_true: Any, y_pred: Any, metric: str, task_type: str | None = No
             raise ValueError(
                 f"Metric {metric!r} applies to a tag-sequence ('token') task, not {task_type!r}."
             )
+        if sample_weight is not None:
+            raise ValueError(f"Metric {metric!r} does not support sample_weight.")
         return _sequence_score(y_true, y_pred, metric)
     true_arr = _as_array(y_true)
     pred_arr = _as_array(y_pred)
@@ -338,12 +349,13 @@ def task_score(y_true: Any, y_pred: Any, metric: str, task_type: str | None = No
         )
     keep = ~mask
     true_kept, pred_kept = true_arr[keep], pred_arr[keep]
+    sw = _kept_weights(sample_weight, keep, metric)
 
     if metric in ("r2", "pearson"):
         yt = np.asarray(_densify(true_kept), dtype=float)
         yp = np.asarray(_densify(pred_kept), dtype=float)
         if metric == "r2":
-            return float(r2_score(yt, yp))
+            return float(r2_score(yt, yp, sample_weight=sw))
         return _pearson(yt, yp)
 
     if task_type == "multilabel":
@@ -351,9 +363,20 @@ def task_score(y_true: Any, y_pred: Any, metric: str, task_type: str | None = No
     else:
         yt, yp = _densify(true_kept), _densify(pred_kept)
     if metric == "accuracy":
-        return float(accuracy_score(yt, yp))
+        return float(accuracy_score(yt, yp, sample_weight=sw))
     average = metric.removeprefix("f1_")
-    return float(f1_score(yt, yp, average=average, zero_division=0))
+    return float(f1_score(yt, yp, average=average, zero_division=0, sample_weight=sw))
+
+
+def _kept_weights(sample_weight: Any, keep: np.ndarray, metric: str) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    if metric == "pearson":
+        raise ValueError("Metric 'pearson' does not support sample_weight.")
+    sw = np.asarray(sample_weight, dtype=np.float64)
+    if sw.shape != keep.shape:
+        raise ValueError(f"sample_weight has shape {sw.shape}, expected {keep.shape}.")
+    return sw[keep]
 
 
 def _as_cells(column: Any, name: str) -> list:

@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 
 from skmtl import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
+from skmtl.metrics import multitask_scorers
 from skmtl.weighting import UncertaintyWeighting
 
 
@@ -101,12 +102,16 @@ def test_labels_at_score_time_never_seen_in_fit(X, Y, tiny):
     model = MultiTaskClassifier(**tiny).fit(X, Y)
     Y_new = Y.copy()
     Y_new[4, 1] = 7
-    with pytest.raises(ValueError, match=r"Task '1': labels 7 were never seen in fit.*\[0, 1, 2\]"):
-        model.score(X, Y_new)
+    with pytest.warns(UserWarning, match=r"Task '1': labels 7 were never seen in fit.*\[0, 1, 2\]"):
+        score = model.score(X, Y_new)
+    # the unseen label counts as an error, exactly as in the multi-task scorers
+    scorers = multitask_scorers({"0": "accuracy", "1": "accuracy"})
+    assert score == pytest.approx(scorers["mean"](model, X, Y_new))
+    assert score <= model.score(X, Y)
     tags = [("a",) if v > 0 else ("a", "b") for v in X[:, 0]]
     ml = MultiTaskClassifier(**tiny).fit(X, pd.DataFrame({"tags": tags}))
     tags[9] = ("a", "zzz")
-    with pytest.raises(ValueError, match=r"Task 'tags', row 9: label 'zzz' was never seen in fit"):
+    with pytest.warns(UserWarning, match=r"Task 'tags', row 9: label 'zzz' was never seen in fit"):
         ml.score(X, pd.DataFrame({"tags": tags}))
 
 

@@ -131,8 +131,17 @@ def test_bad_tokens_name_the_row(X, match):
 def test_unknown_tag_at_score():
     model = toy().fit(TOY_X, TOY_Y)
     Y = {"pos": [["PRON", "VERB", "NOUN"], None, None], "ner": [None, None, ["O"]]}
-    with pytest.raises(ValueError, match=r"'pos'.*NOUN"):
-        model.score(TOY_X, Y)
+    with pytest.warns(UserWarning, match=r"'pos'.*NOUN"):
+        score = model.score(TOY_X, Y)
+    # the unseen tag counts as an error, as in the token/span scorers
+    assert score == pytest.approx(
+        np.mean(
+            [
+                task_score(Y["pos"], model.predict(TOY_X)["pos"], "token_accuracy"),
+                task_score(Y["ner"], model.predict(TOY_X)["ner"], "token_accuracy"),
+            ]
+        )
+    )
     Y["pos"] = [None, None, ["VERB"]]
     assert 0 <= model.score(TOY_X, Y) <= 1
 

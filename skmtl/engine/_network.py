@@ -27,6 +27,15 @@ class MultiTaskNetwork(nn.Module):
     weighting : nn.Module, default=None
         The weighting strategy's trainable state (moves and saves with the model).
 
+    Attributes
+    ----------
+    build_groups : list of list of str
+        The task names of each call that shaped the network: those of the
+        architecture's ``build``, then those of every later ``body.add_tasks``
+        (``add_tasks`` of the estimator appends them). Replaying the groups
+        rebuilds the same module tree, which is how a saved model is loaded
+        (:func:`skmtl.load`).
+
     ``representation`` and ``shared_parameters()`` are the body's, for the
     gradient strategies.
     """
@@ -38,6 +47,7 @@ class MultiTaskNetwork(nn.Module):
         self.task_names = list(heads)
         self.levels = dict(levels)
         self.heads = nn.ModuleDict({f"t{i}": head for i, head in enumerate(heads.values())})
+        self.build_groups: list[list[str]] = [list(heads)]
         self.pool = pool
         self.weighting = weighting
 
