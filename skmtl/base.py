@@ -23,6 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -59,7 +60,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
     """
 
     # Per-task dict parameters: ``set_params(task_weights__emotion=2)`` sets one entry.
-    _PER_TASK_PARAMS = ("task_weights", "threshold", "class_weight")
+    _PER_TASK_PARAMS = ("task_weights", "threshold", "class_weight", "min_labels")
 
     # ------------------------------------------------------------ hooks
 
@@ -129,7 +130,13 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
     def _task_weight_vector(self, tasks) -> np.ndarray:
         names = [t.name for t in tasks]
         weights = per_task_values("task_weights", self.task_weights, names, 1.0, check_task_weight)
-        return np.array([float(weights[n]) for n in names], dtype=np.float32)
+        vector = np.array([float(weights[n]) for n in names], dtype=np.float32)
+        if not vector.any():
+            raise ValueError(
+                f"task_weights are 0 for every task {names}: nothing would be trained. "
+                "Give at least one task a weight > 0."
+            )
+        return vector
 
     def _row_weights(self, sample_weight, n: int, tasks) -> dict[str, np.ndarray]:
         """Each task's per-row weight (float32), from ``sample_weight``."""
@@ -298,6 +305,10 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             tasks, raw = self._resolve_tasks(layout, columns, context, self.tasks)
         data = self._training_data(inputs, context, tasks, raw, sample_weight)
         self._task_thresholds(tasks)  # validate before a long fit
+        if getattr(self, "normalization", None) == "batch" and len(inputs) < 2:
+            raise ValueError(
+                f"normalization='batch' needs at least 2 training rows, got {len(inputs)}."
+            )
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         device = self._resolve_device()
@@ -407,7 +418,10 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             frozen=frozen,
             min_batch_rows=2 if getattr(self, "normalization", None) == "batch" else 1,
         )
+        start = len(history)
         engine.fit(fit_data, history, rng)
+        if not (engine.stop_training or engine.interrupted):
+            _warn_if_still_improving(history[start:], self.n_iter_no_change, self.tol)
         return None if stopper is None else stopper.best_epoch
 
     def _scorer(self, tasks, valid: TrainingData, device):
@@ -587,12 +601,45 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             columns), a dict for a dict. Multilabel cells are tuples of labels.
         """
         preds, context, tasks, _ = self._predictions(X)
+        decoded = self._decode(tasks, preds, context)
+        for t in tasks:
+            if t.type == "multilabel" and not t.block and len(decoded[t.name]) > 1:
+                if not any(len(cell) for cell in decoded[t.name]):
+                    warnings.warn(
+                        f"Task {t.name!r}: every prediction is the empty label set (no label "
+                        "reaches its threshold); the head may be undertrained. Train longer, "
+                        "lower `threshold`, or set `min_labels=1` to always predict the most "
+                        "probable label.",
+                        UserWarning,
+                        stacklevel=2,
+                    )
+        return self._assemble(tasks, decoded, context)
+
+    def _decode(self, tasks, preds, context) -> dict:
+        """Each task's predictions as labels, with its decision options."""
         thresholds = self._task_thresholds(tasks)
-        decoded = {
-            t.name: t.decode(preds[t.name], threshold=thresholds.get(t.name, 0.5), **context)
+        minimum = self._min_labels(tasks)
+        return {
+            t.name: t.decode(
+                preds[t.name],
+                threshold=thresholds.get(t.name, 0.5),
+                **({"min_labels": minimum[t.name]} if t.name in minimum else {}),
+                **context,
+            )
             for t in tasks
         }
-        return self._assemble(tasks, decoded, context)
+
+    def _min_labels(self, tasks) -> dict[str, int]:
+        """``min_labels`` of each multilabel task (estimators that have the parameter)."""
+        if "min_labels" not in self._get_param_names():
+            return {}
+        names = [t.name for t in tasks if t.type == "multilabel"]
+
+        def check(name, v):
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+                raise ValueError(f"min_labels for task {name!r} must be an int >= 0, got {v!r}.")
+
+        return per_task_values("min_labels", self.min_labels, names, 0, check)
 
     def score(self, X, y, sample_weight=None) -> float:
         """Mean over tasks of each task's default metric, on its labelled rows.
@@ -606,24 +653,23 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         Y (DataFrame or dict) may hold a subset of the tasks.
         """
         preds, context, tasks, n = self._predictions(X)
+        decoded_all = self._decode(tasks, preds, context)
         tasks = self._scored_tasks(tasks, y)
         raw = columns_for(self.target_layout_, tasks, y)
         n_rows = {len(c) for c in raw.values()}.pop()
         if n_rows != n:
             raise ValueError(f"X has {n} samples but Y has {n_rows} rows; they must match.")
         weights = self._row_weights(sample_weight, n, tasks) if sample_weight is not None else {}
-        thresholds = self._task_thresholds(tasks)
         scores, unseen = [], []
         for t in tasks:
             column = raw[t.name]
             if missing_mask(np.asarray(column, dtype=object)).all():
                 continue
             unseen += _unseen_labels(t, column, context)
-            decoded = t.decode(preds[t.name], threshold=thresholds.get(t.name, 0.5), **context)
             scores.append(
                 task_score(
                     column,
-                    decoded,
+                    decoded_all[t.name],
                     t.default_metric,
                     task_type=t.type,
                     sample_weight=weights.get(t.name),
@@ -673,6 +719,27 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         tags.target_tags.single_output = self._single_output
         tags.target_tags.multi_output = True
         return tags
+
+
+def _warn_if_still_improving(records, patience: int, tol: float) -> None:
+    """A ConvergenceWarning when ``max_epochs`` ended a fit whose loss still falls.
+
+    As scikit-learn's MLP: the fit has not converged while the training loss
+    of the last epoch is more than ``tol`` (relative) below the best of the
+    ``patience`` epochs before it.
+    """
+    losses = [r["train_loss"] for r in records]
+    if len(losses) < 2:
+        return
+    before = min(losses[-1 - min(patience, len(losses) - 1) : -1])
+    if losses[-1] < before - max(tol, 1e-4) * abs(before):
+        warnings.warn(
+            f"Training stopped at max_epochs={len(losses)} while the training loss was "
+            f"still falling ({before:.4g} -> {losses[-1]:.4g}); the model may be "
+            "undertrained. Raise max_epochs, or use early_stopping=True.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
 
 
 def _unseen_labels(task, column, context) -> list[str]:

@@ -354,6 +354,12 @@ def task_score(
     if metric in ("r2", "pearson"):
         yt = np.asarray(_densify(true_kept), dtype=float)
         yp = np.asarray(_densify(pred_kept), dtype=float)
+        # Both metrics are scale-free: where the sums of squares would overflow
+        # (values of 1e150 and more), divide by the largest true magnitude first.
+        limit = np.sqrt(np.finfo(np.float64).max / max(len(yt), 1)) / 4
+        peak = np.max(np.abs(yt), axis=0) if yt.size else 1.0
+        peak = np.where(np.isfinite(peak) & (peak > limit), peak, 1.0)
+        yt, yp = yt / peak, yp / peak
         if metric == "r2":
             return float(r2_score(yt, yp, sample_weight=sw))
         return _pearson(yt, yp)

@@ -42,6 +42,12 @@ PARAMS_DOC["classification"] = """\
         Decision threshold of multilabel tasks: one float, or a dict by task
         of a float or a per-label array. Applied at predict time, so tuning it
         needs no refit; searchable as ``threshold__<task>``.
+    min_labels : int or dict, default=0
+        Multilabel tasks: every prediction has at least this many labels (a row
+        with fewer over the threshold gets its most probable labels); 0: the
+        threshold alone decides, and a row may get the empty set. One int, or a
+        dict by task; searchable as ``min_labels__<task>``. ``predict`` warns
+        when a task's every prediction is the empty set.
     class_weight : None, "balanced" or dict, default=None
         Per-task class weights: "balanced" for every task, or a dict by task
         of None / "balanced" / ``{label: weight}``. For multilabel tasks the

@@ -91,6 +91,11 @@ class FeatureEstimatorBase(BaseMultiTaskEstimator):
             raise ValueError(
                 f"normalization must be one of {NORMALIZATIONS}, got {self.normalization!r}."
             )
+        if self.normalization == "batch" and self.batch_size < 2:
+            raise ValueError(
+                f"normalization='batch' needs batch_size >= 2 (batch normalisation cannot "
+                f"train on one row), got batch_size={self.batch_size!r}."
+            )
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}.")
         if self.encoder is not None and not all(

@@ -6,6 +6,7 @@ from sklearn.utils import ClassifierTags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from .._params import store_init_params
 from ._feature_base import FeatureEstimatorBase
 
 
@@ -40,6 +41,7 @@ class ClassificationBase(FeatureEstimatorBase):
         weighting=None,
         architecture=None,
         threshold=0.5,
+        min_labels=0,
         class_weight=None,
         learning_rate=1e-3,
         weight_decay=1e-4,
@@ -56,34 +58,7 @@ class ClassificationBase(FeatureEstimatorBase):
         record_gradients=False,
         device="cpu",
     ):
-        super().__init__(
-            encoder=encoder,
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            dropout=dropout,
-            normalization=normalization,
-            head_hidden_layer_sizes=head_hidden_layer_sizes,
-            tasks=tasks,
-            task_weights=task_weights,
-            weighting=weighting,
-            architecture=architecture,
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            max_epochs=max_epochs,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            weight_averaging=weight_averaging,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-            record_gradients=record_gradients,
-            device=device,
-        )
-        self.threshold = threshold
-        self.class_weight = class_weight
+        store_init_params(self, locals())
 
     @available_if(_all_tasks_classify)
     def predict_proba(self, X):

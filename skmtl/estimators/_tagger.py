@@ -324,8 +324,10 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
         return LengthGroupedBatches(int(self.batch_size))
 
     def _assemble(self, tasks, decoded, context):
+        # Keyed by the original column labels (a DataFrame with columns 0 and 1
+        # gets columns 0 and 1 back, not "0" and "1").
         cols = {
-            t.name: d.tolist() if isinstance(d, np.ndarray) else list(d)
+            t.columns[0]: d.tolist() if isinstance(d, np.ndarray) else list(d)
             for t, d in ((t, decoded[t.name]) for t in tasks)
         }
         if self.target_layout_.kind == "frame":

@@ -81,9 +81,13 @@ class ContinuousTask(Task):
             values = values[:, None]
         if not np.all(np.isfinite(values)):
             raise ValueError(f"Input y contains infinity: task {name!r} has non-finite values.")
-        mean = values.mean(axis=0)
-        scale = values.std(axis=0)
-        scale[scale < 1e-12] = 1.0
+        # Values of 1e150 and more are divided by their largest magnitude first, so
+        # that the squares of the standard deviation do not overflow.
+        peak = np.abs(values).max(axis=0)
+        peak = np.where(peak > 1e150, peak, 1.0)
+        mean = (values / peak).mean(axis=0) * peak
+        scale = (values / peak).std(axis=0) * peak
+        scale[scale < 1e-12 * peak] = 1.0
         return cls(name, columns, mean, scale, block=column.ndim == 2)
 
     def encode(self, column: Any, *, check_unseen: bool = False, **context) -> EncodedTarget:

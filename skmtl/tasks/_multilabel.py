@@ -93,9 +93,23 @@ class MultilabelTask(Task):
                 target[row, j] = 1.0
         return EncodedTarget(target, labelled)
 
-    def decode(self, prediction: np.ndarray, *, threshold=0.5, **context) -> np.ndarray:
-        """Tuples of the labels at or above ``threshold`` (0/1 rows for a block task)."""
+    def decode(
+        self, prediction: np.ndarray, *, threshold=0.5, min_labels: int = 0, **context
+    ) -> np.ndarray:
+        """Tuples of the labels at or above ``threshold`` (0/1 rows for a block task).
+
+        ``min_labels``: a row with fewer labels over the threshold gets its
+        ``min_labels`` most probable labels instead (1: never an empty set).
+        """
         on = prediction >= np.asarray(threshold, dtype=np.float64)
+        k = min(int(min_labels), prediction.shape[1]) if prediction.ndim == 2 else 0
+        if k > 0:
+            short = on.sum(axis=1) < k
+            if short.any():
+                top = np.argsort(-prediction[short], axis=1, kind="stable")[:, :k]
+                fill = np.zeros_like(on[short])
+                np.put_along_axis(fill, top, True, axis=1)
+                on[short] = fill
         if self.block:
             return on.astype(np.int64)
         out = np.empty(len(prediction), dtype=object)
