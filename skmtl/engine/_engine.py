@@ -124,7 +124,7 @@ class Engine:
                 "epoch(s); the model keeps the weights reached (the best ones with early "
                 "stopping) and is usable.",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
         return history
 
