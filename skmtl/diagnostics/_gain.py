@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from .._params import PerTask
+from .. import PerTask
 from ..metrics import task_score
 from ..tasks import columns_for
 

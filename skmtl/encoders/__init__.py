@@ -9,7 +9,7 @@ and blocks for a sharing architecture (:mod:`skmtl.architectures`).
 
 from ._inputs import EncodedInputs, FeatureInputs
 from ._layers import SparseAwareLinear, SparseRows, prepare_features
-from ._mlp import ACTIVATIONS, NORMALIZATIONS, EncoderTrunk, MLPTrunk
+from ._mlp import ACTIVATIONS, NORMALIZATIONS, EncoderTrunk, MLPTrunk, make_activation
 from ._protocol import Encoder
 from ._stacks import FeatureStack, TextStack
 from ._text import ARCHITECTURES, POOLINGS, TextEncoder, TextEncoderModule, pool_tokens
@@ -41,6 +41,7 @@ __all__ = [
     "check_texts",
     "check_tokens",
     "full_token_counts",
+    "make_activation",
     "pool_tokens",
     "prepare_features",
     "tokenize_words",

@@ -369,7 +369,7 @@ def _is_int(value: Any) -> bool:
 
 def _check_texts(X: Any) -> list[str]:
     """Validate raw texts like the other text transformers (ValueError naming the row)."""
-    from ..encoders._tokenize import check_texts
+    from ..encoders import check_texts
 
     try:
         return check_texts(X)

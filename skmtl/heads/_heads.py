@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..encoders._mlp import make_activation
+from ..encoders import make_activation
 
 __all__ = ["TaskHead", "masked_task_loss", "head_output_to_numpy"]
 
