@@ -5,6 +5,7 @@ the ``fit`` / ``predict`` / ``score`` API of scikit-learn.
 """
 
 from ._params import PerTask
+from ._persistence import InconsistentVersionWarning, load, save
 from .estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
 from .estimators._tagger import MultiTaskTagger
 from .tasks import Task
@@ -12,6 +13,7 @@ from .tasks import Task
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "InconsistentVersionWarning",
     "MultiTaskClassifier",
     "MultiTaskEstimator",
     "MultiTaskRegressor",
@@ -19,4 +21,6 @@ __all__ = [
     "PerTask",
     "Task",
     "__version__",
+    "load",
+    "save",
 ]

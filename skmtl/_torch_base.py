@@ -1,34 +1,53 @@
 """What every torch-backed skmtl estimator shares, whatever its inputs.
 
 Per-task parameters settable as ``<param>__<task>``, device resolution, the
-optimiser, device-independent pickling, and the per-epoch loss bookkeeping
-that becomes a ``history_`` record.
+optimiser, and safe, device-independent pickling: the torch state is stored as
+tensors only and read back with ``torch.load(weights_only=True)``.
 """
 
 from __future__ import annotations
 
 import io
 import numbers
-import warnings
 
 import torch
 
 from ._params import set_per_task
+from ._persistence import (
+    attach_tensors,
+    check_skmtl_version,
+    detach_tensors,
+    loading_device,
+    restore_network,
+    skmtl_version,
+    torch_state,
+)
 from .weighting import WeightingStrategy
 
 __all__ = ["TorchEstimatorMixin", "rng_devices"]
 
 
 class _TorchBytes(bytes):
-    """A torch object serialised with ``torch.save`` inside a pickled estimator."""
+    """Older pickles' torch objects (``torch.save`` of whole modules); refused on load."""
+
+
+class _TorchState(bytes):
+    """The torch state of a pickled estimator: ``torch.save`` of tensors and plain data."""
+
+
+_PICKLE_FORMAT = 1
 
 
 class TorchEstimatorMixin:
     """Mixed in before :class:`sklearn.base.BaseEstimator`.
 
-    Subclasses list their per-task dict parameters in ``_PER_TASK_PARAMS``
-    and the fitted torch objects to pickle via ``torch.save`` in
-    ``_TORCH_STATE``.
+    Subclasses list their per-task dict parameters in ``_PER_TASK_PARAMS``.
+    ``_TORCH_STATE`` names the fitted torch objects: a pickle keeps the
+    network's and optimiser's state (and the weighting strategy's tensors) as
+    one ``torch.save`` of tensors, and unpickling rebuilds the network with the
+    estimator's recipe (see :mod:`skmtl._persistence`), on the CPU when the GPU
+    it was fitted on is not there. A pickle also records the skmtl version and
+    warns (:class:`skmtl.InconsistentVersionWarning`) when another one loads it.
     """
 
     _PER_TASK_PARAMS: tuple[str, ...] = ("task_weights",)
@@ -108,30 +127,48 @@ class TorchEstimatorMixin:
 
     def __getstate__(self):
         state = dict(super().__getstate__())
-        # torch.save keeps a device-independent byte string: a model fitted on a
-        # GPU can be unpickled on a machine without one (see __setstate__).
-        for key in self._TORCH_STATE:
-            if key in state:
-                buffer = io.BytesIO()
-                torch.save(state[key], buffer)
-                state[key] = _TorchBytes(buffer.getvalue())
+        state["_skmtl_version"] = skmtl_version()
+        if not isinstance(state.get("module_"), torch.nn.Module):
+            return state
+        # Tensors and plain data only, on the CPU: torch.load(weights_only=True) reads
+        # them back on any machine, and the network is rebuilt by the estimator's
+        # recipe (see skmtl._persistence), never unpickled.
+        doc, tensors = torch_state(self)
+        strategy, strategy_tensors = detach_tensors(state["weighting_"])
+        payload = {"format": _PICKLE_FORMAT, "network": doc, "tensors": tensors}
+        payload["weighting"] = strategy_tensors
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
+        del state["module_"], state["optimizer_"]
+        state["weighting_"] = strategy
+        state["_torch_state"] = _TorchState(buffer.getvalue())
         return state
 
     def __setstate__(self, state):
-        device = state.get("device_")
-        if device is not None and device.type == "cuda" and not torch.cuda.is_available():
-            warnings.warn(
-                f"This model was fitted on {device} but torch sees no GPU here; it was loaded "
-                "on the CPU.",
-                stacklevel=2,
+        state = dict(state)
+        check_skmtl_version(type(self).__name__, state.pop("_skmtl_version", None))
+        if any(isinstance(state.get(key), _TorchBytes) for key in self._TORCH_STATE):
+            raise ValueError(
+                f"This {type(self).__name__} was pickled by an older skmtl that stored its "
+                "torch objects in a form that can run code when loaded; it is not loaded. "
+                "Refit the model."
             )
-            state["device_"] = device = torch.device("cpu")
-        for key in self._TORCH_STATE:
-            if isinstance(state.get(key), _TorchBytes):
-                state[key] = torch.load(
-                    io.BytesIO(state[key]), map_location=device, weights_only=False
-                )
+        blob = state.pop("_torch_state", None)
+        if blob is not None:
+            state["device_"] = device = loading_device(state.get("device_"))
         super().__setstate__(state)
+        if blob is None:
+            return
+        payload = torch.load(io.BytesIO(blob), map_location=device, weights_only=True)
+        if payload.get("format") != _PICKLE_FORMAT:
+            raise ValueError(
+                f"This {type(self).__name__} was pickled with torch state format "
+                f"{payload.get('format')!r}; this skmtl reads format {_PICKLE_FORMAT}."
+            )
+        self.module_, _, self.optimizer_ = restore_network(
+            self, payload["network"], payload["tensors"], device
+        )
+        attach_tensors(self.weighting_, payload["weighting"], device)
 
 
 def rng_devices(device: torch.device) -> list:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import pickle
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from sklearn.base import clone
 
 from skmtl import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
 from skmtl.weighting import UncertaintyWeighting
@@ -109,3 +111,17 @@ def test_fitted_model_holds_no_training_data(Y_frame, fast):
     big_size = len(pickle.dumps(MultiTaskEstimator(**params).fit(X_big, Y_big)))
     assert big_size < X_big.nbytes / 10
     assert abs(big_size - small_size) < 0.05 * small_size
+
+
+def test_deepcopy_clone_and_joblib_of_a_model_after_add_tasks(X, Y_frame, fast):
+    model = MultiTaskEstimator(**fast, weighting=UncertaintyWeighting()).fit(
+        X, Y_frame[["sentiment", "intensity"]]
+    )
+    model.add_tasks(X, Y_frame[["topic"]])
+    for twin in (copy.deepcopy(model), _joblib(model), _pickle(model)):
+        _assert_same_outputs(model, twin, X)
+        assert twin.module_.build_groups == [["sentiment", "intensity"], ["topic"]]
+        assert twin.module_ is not model.module_
+    fresh = clone(model)
+    assert fresh.get_params()["weighting__init_log_var"] == 0.0
+    assert not hasattr(fresh, "module_")

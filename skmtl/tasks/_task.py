@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import abc
+import copy
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -84,6 +86,47 @@ class Task(abc.ABC):
         if self.block:
             parts.append("block=True")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+    # ------------------------------------------------------------ persistence
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted task as plain fields: ``{"type": ..., <attribute>: value, ...}``.
+
+        Every instance attribute (name, columns, classes, n_outputs, block and
+        a type's own, such as ``mean`` / ``scale`` or ``majority``), unchanged:
+        :func:`skmtl.save` writes the values as JSON. :meth:`from_dict` is the
+        inverse.
+
+        Examples
+        --------
+        >>> from skmtl.tasks import BinaryTask
+        >>> fields = BinaryTask.from_column("spam", ["yes", "no"]).to_dict()
+        >>> fields["type"], fields["classes"].tolist(), fields["n_outputs"]
+        ('binary', ['no', 'yes'], 2)
+        >>> BinaryTask.from_dict(fields)
+        BinaryTask(name='spam', columns=['spam'], classes=['no', 'yes'], n_outputs=2)
+        """
+        return {"type": self.type, **{k: copy.copy(v) for k, v in vars(self).items()}}
+
+    @classmethod
+    def from_dict(cls, fields: Mapping[str, Any]) -> Task:
+        """The task of :meth:`to_dict`'s fields, as fitted (nothing is re-learned).
+
+        Raises a ValueError when ``fields`` is of another type or lacks a field
+        that the type's constructor takes.
+        """
+        fields = dict(fields)
+        kind = fields.pop("type", None)
+        if kind != cls.type:
+            raise ValueError(f"{cls.__name__}.from_dict needs type {cls.type!r}, got {kind!r}.")
+        required = {"name", "columns", "classes", "n_outputs", "block"}
+        required |= set(inspect.signature(cls.__init__).parameters) - {"self"}
+        missing = sorted(required - set(fields))
+        if missing:
+            raise ValueError(f"A saved {kind!r} task lacks the fields {missing}.")
+        task = cls.__new__(cls)
+        task.__dict__.update(fields)
+        return task
 
     # ------------------------------------------------------------ the protocol
 
