@@ -26,7 +26,10 @@ from ._stats import EpochStats
 
 __all__ = ["Engine"]
 
+# Rows per inference batch: feature rows are cheap; texts (with lengths) are padded to
+# the longest document of a batch, so they go 256 at a time, sorted by length.
 _PREDICT_BATCH = 2048
+_PREDICT_BATCH_TEXTS = 256
 
 
 class Engine:
@@ -211,7 +214,7 @@ class Engine:
 
     # ------------------------------------------------------------ inference
 
-    def predict(self, inputs, batch_size: int = _PREDICT_BATCH) -> dict[str, np.ndarray]:
+    def predict(self, inputs, batch_size: int | None = None) -> dict[str, np.ndarray]:
         """Each task's ``task.predict`` output for ``inputs``, in row order.
 
         Inputs with ``lengths`` (texts) are run in order of length, so batches
@@ -220,10 +223,12 @@ class Engine:
         return predict(self.network, self.tasks, inputs, self.device, batch_size)
 
 
-def predict(network, tasks, inputs, device, batch_size: int = _PREDICT_BATCH):
+def predict(network, tasks, inputs, device, batch_size: int | None = None):
     """Run ``network`` over ``inputs`` in eval mode; ``{task: task.predict(...)}``."""
     n = len(inputs)
     lengths = getattr(inputs, "lengths", None)
+    if batch_size is None:
+        batch_size = _PREDICT_BATCH if lengths is None else _PREDICT_BATCH_TEXTS
     order = np.argsort(lengths, kind="stable") if lengths is not None else np.arange(n)
     X = inputs.take(order) if lengths is not None else inputs
     parts = {t.name: [] for t in tasks}
