@@ -739,8 +739,25 @@ def _score_task(
 
 
 def _mean_task_score(y_true: Any, y_pred: Any, pairs: tuple[tuple[str, str], ...]) -> float:
-    """Score function behind the ``"mean"`` scorer: average over (task, metric)."""
-    return float(np.mean([_score_task(y_true, y_pred, task, metric) for task, metric in pairs]))
+    """Score function behind the ``"mean"`` scorer: average over (task, metric).
+
+    A task whose every ``y_true`` cell is missing (a fold without its labels) is
+    left out, as the estimators' ``score`` does; if every task is, it raises.
+    """
+    true_tasks = _split_tasks(y_true)
+    scored = [
+        (task, metric)
+        for task, metric in pairs
+        if task not in true_tasks or not _all_missing(true_tasks[task])
+    ]
+    if not scored:
+        raise ValueError("Y has no labelled row for any task; nothing to score.")
+    return float(np.mean([_score_task(y_true, y_pred, task, metric) for task, metric in scored]))
+
+
+def _all_missing(column: Any) -> bool:
+    cells = column.tolist() if hasattr(column, "tolist") else list(column)
+    return all(is_missing(c) for c in cells) if len(cells) else True
 
 
 def make_task_scorer(task: str, metric: str, task_type: str | None = None) -> Callable:

@@ -135,3 +135,30 @@ def test_score_and_the_scorers_agree_on_a_label_seen_only_at_test_time(X, Y, tin
     with pytest.warns(UserWarning, match="never seen in fit"):
         score = model.score(X[60:], Y_test)
     assert score == pytest.approx(scorers["mean"](model, X[60:], Y_test))
+
+
+def test_training_that_diverges_raises_and_keeps_the_previous_model(X, tiny):
+    y = X[:, 0]
+    model = MultiTaskRegressor(**tiny).fit(X, y)
+    pred = model.predict(X)
+    with pytest.raises(ValueError, match="Training diverged in epoch 1"):
+        model.set_params(learning_rate=1e38).fit(X, y)
+    np.testing.assert_array_equal(model.predict(X), pred)
+
+
+def test_integer_labels_with_missing_cells_stay_integers(X, tiny):
+    Y = pd.DataFrame({"a": np.where(X[:, 0] > 0, 1, -1).astype(float)})
+    Y.loc[::5, "a"] = np.nan  # pandas holds the missing cells as NaN in a float column
+    model = MultiTaskClassifier(**tiny).fit(X, Y)
+    assert model.classes_[0].dtype.kind == "i"
+    assert set(model.predict(X)["a"]) <= {-1, 1}
+    assert all(isinstance(v, (int, np.integer)) for v in model.predict(X)["a"])
+
+
+def test_the_mean_scorer_skips_a_task_without_labels_like_score(X, Y, tiny):
+    frame = pd.DataFrame(Y, columns=["a", "b"]).astype(object)
+    model = MultiTaskClassifier(**tiny).fit(X, frame)
+    test = frame.copy()
+    test["b"] = None  # a fold where task b has no label
+    scorers = multitask_scorers({"a": "accuracy", "b": "accuracy"})
+    assert scorers["mean"](model, X, test) == pytest.approx(model.score(X, test))

@@ -108,6 +108,7 @@ class Engine:
                 for cb in self.callbacks:
                     cb.on_epoch_begin(self, epoch)
                 record = self.run_epoch(epoch)
+                self._check_finite(record)
                 for cb in self.callbacks:
                     cb.on_epoch_end(self, record)
                 record["dur"] = time.perf_counter() - tic
@@ -130,6 +131,20 @@ class Engine:
                 stacklevel=5,
             )
         return history
+
+    def _check_finite(self, record: dict) -> None:
+        """Stop with a clear error when training diverged (never a model of NaN weights)."""
+        bad = [t for t, v in record["task_loss"].items() if not np.isfinite(v)]
+        if np.isfinite(record["train_loss"]) and not bad and all(
+            bool(torch.isfinite(p).all()) for p in self.network.parameters()
+        ):
+            return
+        raise ValueError(
+            f"Training diverged in epoch {record['epoch']}: "
+            + (f"the loss of tasks {bad} is not finite" if bad else "non-finite weights")
+            + ". The inputs, targets or weights may hold very large values: scale them "
+            "(e.g. StandardScaler), or lower learning_rate."
+        )
 
     def prepare(self, data: TrainingData) -> None:
         """Put ``data``'s targets, weights and class weights on the device (for

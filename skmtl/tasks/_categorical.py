@@ -55,6 +55,10 @@ class CategoricalTask(Task):
                     f"Unknown label type: task {name!r} is continuous, not {kind}; "
                     "use MultiTaskRegressor or set its type in `tasks`."
                 )
+            if not labelled.all() and np.all(np.abs(values) < 2**53):
+                # integer labels that pandas or numpy made float to hold NaN for the
+                # missing cells: the classes (and predictions) stay integers
+                values = values.astype(np.int64)
         classes = np.unique(values)
         if len(classes) < 2:
             raise ValueError(
