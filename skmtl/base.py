@@ -283,9 +283,14 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             at the end of the current batch and keeps a consistent model (the
             best weights so far with early stopping), with a warning.
         """
+        return self._swap_in(self._fit, X, y, sample_weight)
+
+    def _swap_in(self, build, *args):
+        """Set the fitted attributes ``build(*args)`` returns; on any error (or Ctrl-C
+        before training) restore every attribute as it was, and re-raise."""
         snapshot = dict(self.__dict__)
         try:
-            state = self._fit(X, y, sample_weight)
+            state = build(*args)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(snapshot)
@@ -471,15 +476,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             fails, the model is left as it was.
         """
         check_is_fitted(self, "module_")
-        snapshot = dict(self.__dict__)
-        try:
-            state = self._add_tasks(X, y, freeze_shared, sample_weight)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(snapshot)
-            raise
-        self.__dict__.update(state)
-        return self
+        return self._swap_in(self._add_tasks, X, y, freeze_shared, sample_weight)
 
     def _new_tasks(self, X, y):
         self._validate_params()
