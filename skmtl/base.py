@@ -735,7 +735,7 @@ def _warn_if_still_improving(records, patience: int, tol: float) -> None:
             f"still falling ({before:.4g} -> {losses[-1]:.4g}); the model may be "
             "undertrained. Raise max_epochs, or use early_stopping=True.",
             ConvergenceWarning,
-            stacklevel=5,
+            stacklevel=6,
         )
 
 

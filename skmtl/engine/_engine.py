@@ -128,7 +128,7 @@ class Engine:
                 "epoch(s); the model keeps the weights reached (the best ones with early "
                 "stopping) and is usable.",
                 RuntimeWarning,
-                stacklevel=5,
+                stacklevel=6,
             )
         return history
 
