@@ -35,6 +35,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from .utils import is_missing
+
 __all__ = ["spans", "span_scores", "token_accuracy"]
 
 
@@ -101,7 +103,7 @@ def _pairs(y_true: Iterable, y_pred: Iterable) -> list[tuple[int, list, list]]:
         )
     pairs = []
     for k, (t, p) in enumerate(zip(y_true, y_pred, strict=True)):
-        if t is None:
+        if is_missing(t):  # None, NaN or pd.NA: an unlabelled sentence
             continue
         if p is None:
             raise ValueError(f"sentence {k}: the prediction is None but the truth is not.")

@@ -341,6 +341,14 @@ def task_score(
         raise ValueError("Every y_true cell is missing: there is nothing to score.")
     if task_type is None:
         task_type = _infer_pair(true_arr, pred_arr)
+        if (
+            metric in ("r2", "pearson")
+            and task_type in ("binary", "multiclass")
+            and np.asarray(true_arr).dtype.kind == "f"
+        ):
+            # float values asked for a value metric are values, even when integral
+            # (a regression target of 1e16 has no fractional part)
+            task_type = "continuous"
     _check_task_type(task_type)
     if not _applies(metric, task_type):
         valid = [m for m in METRICS if _applies(m, task_type)]
@@ -435,6 +443,12 @@ def _split_tasks(Y: Any) -> dict[str, Any]:
         if len(set(names)) != len(names):
             raise ValueError("DataFrame column labels must be distinct once converted to str.")
         return {name: Y.iloc[:, j] for j, name in enumerate(names)}
+    if hasattr(Y, "to_numpy") and hasattr(Y, "name"):  # a pandas Series: one task
+        return {"0": Y}
+    if isinstance(Y, (list, tuple)):  # a 1-D y as a plain list: one task
+        column = np.empty(len(Y), dtype=object)
+        column[:] = list(Y)
+        return {"0": column}
     if isinstance(Y, np.ndarray):
         if Y.ndim == 1:
             return {"0": Y}

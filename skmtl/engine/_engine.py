@@ -135,15 +135,17 @@ class Engine:
     def _check_finite(self, record: dict) -> None:
         """Stop with a clear error when training diverged (never a model of NaN weights)."""
         bad = [t for t, v in record["task_loss"].items() if not np.isfinite(v)]
-        if np.isfinite(record["train_loss"]) and not bad and all(
-            bool(torch.isfinite(p).all()) for p in self.network.parameters()
+        if (
+            np.isfinite(record["train_loss"])
+            and not bad
+            and all(bool(torch.isfinite(p).all()) for p in self.network.parameters())
         ):
             return
         raise ValueError(
             f"Training diverged in epoch {record['epoch']}: "
             + (f"the loss of tasks {bad} is not finite" if bad else "non-finite weights")
-            + ". The inputs, targets or weights may hold very large values: scale them "
-            "(e.g. StandardScaler), or lower learning_rate."
+            + ". X, the targets, sample_weight or task_weights may hold very large values: "
+            "scale them (e.g. StandardScaler on X), or lower learning_rate."
         )
 
     def prepare(self, data: TrainingData) -> None:

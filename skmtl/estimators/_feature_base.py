@@ -109,6 +109,7 @@ class FeatureEstimatorBase(BaseMultiTaskEstimator):
     def _prepare_inputs(self, X, *, fitting: bool):
         index = X.index if hasattr(X, "iloc") and hasattr(X, "index") else None
         if self.encoder is None:
+            _reject_text(X)
             X = validate_data(
                 self,
                 X,
@@ -153,3 +154,32 @@ class FeatureEstimatorBase(BaseMultiTaskEstimator):
 
     def _takes_text(self) -> bool:
         return self.encoder is not None
+
+
+def _reject_text(X) -> None:
+    """A clear error for raw texts given to a model without a text encoder."""
+    if hasattr(X, "nnz"):  # sparse
+        return
+    if isinstance(X, np.ndarray):
+        if X.dtype.kind not in "OUS" or X.size == 0:
+            return
+        first = X.flat[0]
+    elif hasattr(X, "iloc"):  # DataFrame
+        if X.size == 0 or all(dtype.kind != "O" for dtype in X.dtypes):
+            return
+        first = X.iloc[0, 0]
+    else:
+        first = X
+        for _ in range(2):  # a list of texts, or of rows
+            if isinstance(first, (str, bytes)) or not hasattr(first, "__getitem__"):
+                break
+            try:
+                first = first[0]
+            except (IndexError, KeyError, TypeError):
+                return
+    if isinstance(first, (str, bytes)):
+        raise ValueError(
+            "X holds strings, but this model reads a numeric matrix: give it "
+            "encoder=skmtl.encoders.TextEncoder() to train on raw texts, or put a "
+            "vectorizer (e.g. TfidfVectorizer) before it in a Pipeline."
+        )

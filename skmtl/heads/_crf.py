@@ -32,10 +32,15 @@ _NEG = -1e4  # a transition score that no path survives, finite to keep gradient
 
 
 def is_bio_tagset(labels: Sequence[object]) -> bool:
-    """Whether every label is ``"O"``, ``"B-<type>"`` or ``"I-<type>"`` (and one is not ``O``)."""
+    """Whether every label is ``"O"``, ``"B-<type>"`` or ``"I-<type>"``, one is not ``O``,
+    and a sentence can start (an ``O`` or a ``B-`` tag is among them)."""
     labels = [str(label) for label in labels]
-    return any(label != "O" for label in labels) and all(
-        label == "O" or _BIO.match(label) for label in labels
+    # a set of I- tags alone (no O, no B-) has no valid IOB2 sentence start
+    can_start = any(label == "O" or label.startswith("B-") for label in labels)
+    return (
+        can_start
+        and any(label != "O" for label in labels)
+        and all(label == "O" or _BIO.match(label) for label in labels)
     )
 
 

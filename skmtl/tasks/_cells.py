@@ -71,6 +71,8 @@ def uniform_array(values: np.ndarray) -> np.ndarray:
     items = values.tolist() if isinstance(values, np.ndarray) else list(values)
     if all(isinstance(v, str) for v in items):
         return np.asarray(items, dtype=str)
+    if all(isinstance(v, (bool, np.bool_)) for v in items):
+        return np.asarray(items, dtype=bool)
     if all(isinstance(v, (numbers.Integral, np.bool_)) for v in items):
         return np.asarray(items, dtype=np.int64)
     if all(isinstance(v, (numbers.Number, np.bool_)) for v in items):

@@ -83,11 +83,13 @@ class ContinuousTask(Task):
             raise ValueError(f"Input y contains infinity: task {name!r} has non-finite values.")
         # Values of 1e150 and more are divided by their largest magnitude first, so
         # that the squares of the standard deviation do not overflow.
-        peak = np.abs(values).max(axis=0)
-        peak = np.where(peak > 1e150, peak, 1.0)
+        magnitude = np.abs(values).max(axis=0)
+        peak = np.where(magnitude > 1e150, magnitude, 1.0)
         mean = (values / peak).mean(axis=0) * peak
         scale = (values / peak).std(axis=0) * peak
-        scale[scale < 1e-12 * peak] = 1.0
+        # a constant column (its spread is rounding noise) keeps scale 1; a column in
+        # tiny units (1e-13) keeps its own scale
+        scale[(scale == 0) | (scale <= 1e-12 * magnitude)] = 1.0
         return cls(name, columns, mean, scale, block=column.ndim == 2)
 
     def encode(self, column: Any, *, check_unseen: bool = False, **context) -> EncodedTarget:

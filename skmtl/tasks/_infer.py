@@ -87,6 +87,8 @@ def infer_task_type(column: Any, *, sequence: bool = False, name: str | None = N
             labelled = uniform_array(labelled)
         except TypeError as exc:
             raise ValueError(f"{prefix}labels mix types ({exc}).") from None
+    if labelled.dtype.kind in "fc" and not np.all(np.isfinite(labelled)):
+        raise ValueError(f"{prefix or 'y: '}has non-finite values (inf); a label must be finite.")
     kind = type_of_target(labelled)
     if kind in ("binary", "multiclass", "continuous"):
         return kind

@@ -71,7 +71,7 @@ def split_targets(Y, n_samples: int | None = None) -> tuple[TargetLayout, dict[s
     if hasattr(Y, "to_numpy") and hasattr(Y, "name"):  # pandas Series
         name = "0" if Y.name is None else str(Y.name)
         return TargetLayout("1d", [0], series_name=Y.name), {name: as_column(Y, "y")}
-    arr = np.asarray(Y) if not isinstance(Y, np.ndarray) else Y
+    arr = Y if isinstance(Y, np.ndarray) else _list_to_array(Y)
     if arr.dtype.kind == "O" and arr.ndim == 0:
         raise ValueError(f"Y must be array-like, a DataFrame or a dict; got {type(Y).__name__}.")
     if arr.ndim == 1:
@@ -83,6 +83,31 @@ def split_targets(Y, n_samples: int | None = None) -> tuple[TargetLayout, dict[s
             str(j): arr[:, j] for j in range(arr.shape[1])
         }
     raise ValueError(f"Y must be 1-D or 2-D; got an array of shape {arr.shape}.")
+
+
+def _list_to_array(Y) -> np.ndarray:
+    """A plain list (or other sequence) Y as an array without changing its cells.
+
+    Rows of equal-length lists give a 2-D Y; a list whose cells are label sets
+    (tuples, sets: a multilabel task) or whose cells mix types (``"pos"`` and NaN)
+    stays a 1-D object column, so that NaN stays a missing label and label sets
+    may differ in length.
+    """
+    if isinstance(Y, (list, tuple)):
+        cells = list(Y)
+        label_sets = any(isinstance(c, (tuple, set, frozenset)) for c in cells)
+        mixed = len({type(c) for c in cells if not isinstance(c, (list, np.ndarray))}) > 1
+        if label_sets or mixed:
+            out = np.empty(len(cells), dtype=object)
+            out[:] = cells
+            return out
+    try:
+        return np.asarray(Y)
+    except ValueError:  # ragged rows
+        raise ValueError(
+            "Y is a list of rows of different lengths; give a 2-D array with one column "
+            "per task, a DataFrame, or tuples of labels for a multilabel task."
+        ) from None
 
 
 def _check_distinct_names(keys: list, what: str) -> None:
