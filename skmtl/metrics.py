@@ -443,8 +443,8 @@ def _split_tasks(Y: Any) -> dict[str, Any]:
         if len(set(names)) != len(names):
             raise ValueError("DataFrame column labels must be distinct once converted to str.")
         return {name: Y.iloc[:, j] for j, name in enumerate(names)}
-    if hasattr(Y, "to_numpy") and hasattr(Y, "name"):  # a pandas Series: one task
-        return {"0": Y}
+    if hasattr(Y, "to_numpy") and hasattr(Y, "name"):  # a pandas Series: one task, named
+        return {"0" if Y.name is None else str(Y.name): Y}  # as the estimators name it
     if isinstance(Y, (list, tuple)):  # a 1-D y as a plain list: one task
         column = np.empty(len(Y), dtype=object)
         column[:] = list(Y)
