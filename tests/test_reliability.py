@@ -162,3 +162,21 @@ def test_the_mean_scorer_skips_a_task_without_labels_like_score(X, Y, tiny):
     test["b"] = None  # a fold where task b has no label
     scorers = multitask_scorers({"a": "accuracy", "b": "accuracy"})
     assert scorers["mean"](model, X, test) == pytest.approx(model.score(X, test))
+
+
+def test_tagger_unfitted_and_duplicate_columns_get_clear_errors():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        MultiTaskTagger().predict([["a"]])
+    Y = pd.DataFrame([[["X"], ["Y"]]], columns=["t", "t"])
+    tagger = MultiTaskTagger(TextEncoder(width=8, embed_dim=4, depth=1), max_epochs=1)
+    with pytest.raises(ValueError, match="'t' and 't' both give the task name 't'"):
+        tagger.fit([["a"]], Y)
+
+
+def test_string_X_without_an_encoder_names_the_fix():
+    with pytest.raises(ValueError, match="encoder=skmtl.encoders.TextEncoder"):
+        MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1).fit(
+            ["a good film", "bad", "fine", "awful"], [1, 0, 1, 0]
+        )
