@@ -4,6 +4,7 @@
 #   make test      create .venv if needed, then run the test suite
 #   make lint      ruff check
 #   make examples  run every examples/*.py
+#   make fuzz      the fuzz suite (tests/test_fuzz.py) with its long hypothesis profile
 #
 # torch is installed before skmtl: the CPU build from the PyTorch CPU index unless
 # nvidia-smi is found (then the default, CUDA, build from PyPI). A plain
@@ -21,7 +22,7 @@ VPY := $(VENV)/bin/python
 PIP := $(VPY) -m pip
 STAMP := $(VENV)/.skmtl-installed
 
-.PHONY: demo test lint examples
+.PHONY: demo test lint examples fuzz
 
 demo: $(STAMP)
 	$(VPY) -m skmtl.demo
@@ -31,6 +32,9 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VPY) -m ruff check .
+
+fuzz: $(STAMP)
+	SKMTL_FUZZ_PROFILE=fuzz $(VPY) -m pytest -q tests/test_fuzz.py
 
 examples: $(STAMP)
 	@set -e; found=0; for f in examples/*.py; do \

@@ -340,15 +340,12 @@ def task_score(
     if mask.all():
         raise ValueError("Every y_true cell is missing: there is nothing to score.")
     if task_type is None:
-        task_type = _infer_pair(true_arr, pred_arr)
-        if (
-            metric in ("r2", "pearson")
-            and task_type in ("binary", "multiclass")
-            and np.asarray(true_arr).dtype.kind == "f"
-        ):
+        if metric in ("r2", "pearson") and np.asarray(true_arr).dtype.kind == "f":
             # float values asked for a value metric are values, even when integral
-            # (a regression target of 1e16 has no fractional part)
+            # (a regression target of 1e16, or a 1-column block of 150.0 and 50.0)
             task_type = "continuous"
+        else:
+            task_type = _infer_pair(true_arr, pred_arr)
     _check_task_type(task_type)
     if not _applies(metric, task_type):
         valid = [m for m in METRICS if _applies(m, task_type)]

@@ -81,10 +81,11 @@ class ContinuousTask(Task):
             values = values[:, None]
         if not np.all(np.isfinite(values)):
             raise ValueError(f"Input y contains infinity: task {name!r} has non-finite values.")
-        # Values of 1e150 and more are divided by their largest magnitude first, so
-        # that the squares of the standard deviation do not overflow.
         magnitude = np.abs(values).max(axis=0)
-        peak = np.where(magnitude > 1e150, magnitude, 1.0)
+        # values beyond 1e150 or below 1e-150 are divided by their largest magnitude,
+        # so that the squares of the standard deviation neither overflow nor underflow
+        extreme = (magnitude > 1e150) | ((magnitude < 1e-150) & (magnitude > 0))
+        peak = np.where(extreme, magnitude, 1.0)
         mean = (values / peak).mean(axis=0) * peak
         scale = (values / peak).std(axis=0) * peak
         # a constant column (its spread is rounding noise) keeps scale 1; a column in

@@ -68,6 +68,14 @@ class TokenCRFTask(TokenTask):
 
     type: ClassVar[str] = "token_crf"
 
+    def decode(self, prediction, *, fill=None, **context):
+        """As :meth:`TokenTask.decode`; tokens cut off by ``max_length`` get ``O`` when the
+        tag set has it (the most frequent tag could be an ``I-`` tag, which would make
+        an ill-formed span after the decoded part)."""
+        if fill is None and is_bio_tagset(self.classes) and "O" in self.classes.tolist():
+            fill = "O"
+        return super().decode(prediction, fill=fill, **context)
+
     @classmethod
     def from_token_task(cls, task: TokenTask) -> TokenCRFTask:
         """The CRF variant of a fitted :class:`TokenTask` (same tags and columns)."""
