@@ -109,6 +109,10 @@ def _block_type(labelled: np.ndarray, prefix: str) -> str:
         return "multilabel"
     if kind in ("continuous-multioutput", "multiclass-multioutput", "continuous"):
         return "continuous"
+    if kind in ("binary", "multiclass") and values.shape[1] == 1:
+        # one column of a dict's 2-D block: 0/1 is an indicator of one label, other
+        # numbers are values (a block never holds class labels)
+        return "multilabel" if np.isin(values, (0.0, 1.0)).all() else "continuous"
     raise ValueError(
         f"{prefix}cannot infer a task type for a 2-D block of type {kind!r} (one column of "
         "labels?); give a 1-D column, or the task's type in `tasks`."
