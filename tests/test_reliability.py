@@ -180,3 +180,10 @@ def test_string_X_without_an_encoder_names_the_fix():
         MultiTaskClassifier(hidden_layer_sizes=(4,), max_epochs=1).fit(
             ["a good film", "bad", "fine", "awful"], [1, 0, 1, 0]
         )
+
+
+def test_a_one_column_block_is_an_indicator_or_values(X, tiny):
+    Y = {"a": (X[:, :1] > 0).astype(int), "b": np.where(X[:, 1:2] > 0, 150.0, 50.0)}
+    model = MultiTaskEstimator(**tiny).fit(X, Y)
+    assert {n: t.type for n, t in model.tasks_.items()} == {"a": "multilabel", "b": "continuous"}
+    assert model.predict(X)["a"].shape == (len(X), 1)
