@@ -371,6 +371,8 @@ def task_score(
 
     if task_type == "multilabel":
         yt, yp = _binarize(true_kept, pred_kept)
+        if yt.shape[1] == 0:  # no label true or predicted in any row: all correct
+            return 1.0
     else:
         yt, yp = _densify(true_kept), _densify(pred_kept)
     if metric == "accuracy":
@@ -767,8 +769,9 @@ def _mean_task_score(y_true: Any, y_pred: Any, pairs: tuple[tuple[str, str], ...
 
 
 def _all_missing(column: Any) -> bool:
-    cells = column.tolist() if hasattr(column, "tolist") else list(column)
-    return all(is_missing(c) for c in cells) if len(cells) else True
+    """Whether every row of a task's column is missing (a 2-D block row: all NaN)."""
+    arr = column if isinstance(column, np.ndarray) else _as_array(column)
+    return bool(np.all(missing_mask(arr))) if len(arr) else True
 
 
 def make_task_scorer(task: str, metric: str, task_type: str | None = None) -> Callable:
