@@ -340,7 +340,7 @@ def task_score(
     if mask.all():
         raise ValueError("Every y_true cell is missing: there is nothing to score.")
     if task_type is None:
-        if metric in ("r2", "pearson") and np.asarray(true_arr).dtype.kind == "f":
+        if metric in ("r2", "pearson") and _float_values(true_arr, mask):
             # float values asked for a value metric are values, even when integral
             # (a regression target of 1e16, or a 1-column block of 150.0 and 50.0)
             task_type = "continuous"
@@ -379,6 +379,22 @@ def task_score(
         return float(accuracy_score(yt, yp, sample_weight=sw))
     average = metric.removeprefix("f1_")
     return float(f1_score(yt, yp, average=average, zero_division=0, sample_weight=sw))
+
+
+def _float_values(true_arr: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether the labelled truth is float values (a float array, or an object column of
+    numbers with at least one float), which a value metric scores as values."""
+    arr = np.asarray(true_arr)
+    if arr.dtype.kind == "f":
+        return True
+    if arr.dtype.kind != "O" or arr.ndim != 1:
+        return False
+    cells = arr[~mask].tolist()
+    return (
+        bool(cells)
+        and all(isinstance(c, numbers.Real) and not isinstance(c, bool) for c in cells)
+        and any(isinstance(c, float) for c in cells)
+    )
 
 
 def _kept_weights(sample_weight: Any, keep: np.ndarray, metric: str) -> np.ndarray | None:

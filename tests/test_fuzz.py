@@ -1295,32 +1295,19 @@ def _near_constant(task: TaskGen, rows) -> bool:
     return bool((std <= 1e-6 * top).any())
 
 
-def _unlabelled_block(task: TaskGen, rows) -> bool:
-    if not task.block:
-        return False
-    return bool(np.isnan(np.asarray(task.cells, dtype=np.float64)[list(rows)]).any(axis=1).all())
-
-
-def _no_label_set_member(task, rows) -> bool:
-    """Whether a multilabel task's labelled cells in ``rows`` are all empty sets."""
-    if getattr(task, "block", True):
+def _integral_object_truth(task: TaskGen, rows) -> bool:
+    """Integral float truth in ``rows`` of a task given as a list or an object column."""
+    if task.block or task.container not in ("list", "object", "series", "2d"):
         return False
     cells = [task.cells[i] for i in rows if not _missing_ref(task.cells[i])]
-    sets = [c for c in cells if isinstance(c, (list, tuple, set, frozenset))]
-    return bool(sets) and len(sets) == len(cells) and not any(len(c) for c in sets)
+    if not cells or not all(isinstance(c, numbers.Real) for c in cells):
+        return False
+    return all(float(c).is_integer() for c in cells)
 
 
 def check_scores_agree(case: Case, model, X, Y, rows) -> None:
     """``model.score`` and the ``"mean"`` of ``multitask_scorers`` on the same data."""
     spec = {name: DEFAULT_METRIC[t.type] for name, t in model.tasks_.items()}
-    if any(_unlabelled_block(t, rows) for t in case.tasks):
-        # score skips a block task without labels in these rows, the scorers raise
-        # (test_bug_scorers_raise_on_an_unlabelled_block_task).
-        return
-    if any(_no_label_set_member(t, rows) for t in case.tasks):
-        # multilabel rows of empty sets only: F1 crashes in sklearn
-        # (test_bug_f1_of_empty_label_sets_crashes).
-        return
     own, own_exc = _attempt(model.score, X, Y)
     theirs, their_exc = _attempt(multitask_scorers(spec)["mean"], model, X, Y)
     if own_exc is not None and their_exc is not None:
@@ -1445,15 +1432,7 @@ def weights_and_params(draw, case_n: int, tasks: list, *, source: str, x_top=0.0
     if tw is not None:
         params["task_weights"] = tw
     faults = faults + tw_faults
-    # Not with empty label sets: a validation split of empty sets only crashes the F1
-    # (test_bug_f1_of_empty_label_sets_crashes).
-    empty_sets = any(
-        isinstance(c, (list, tuple, set, frozenset)) and not len(c)
-        for t in tasks
-        if getattr(t, "block", True) is False
-        for c in t.cells
-    )
-    if not empty_sets and draw(st.integers(0, 9)) == 0:
+    if draw(st.integers(0, 9)) == 0:
         params.update(early_stopping=True, validation_fraction=0.3)
         faults.append(Fault("early stopping on a few rows", ("early_stopping",), hard=False))
     return sw, params, faults
@@ -2015,6 +1994,19 @@ def _agree(score_fn, scorer_fn) -> None:
 # -- open ---------------------------------------------------------------------------------
 
 
+def test_r2_of_integral_truth_in_a_list():
+    # was: refused as a multiclass task for a list or an object column; fixed
+    from skmtl.metrics import task_score
+
+    truth, pred = [1000.0, 2000.0, 1500.0], [1000.0, 3000.0, 1500.0]
+    assert task_score(np.asarray(truth), pred, "r2") == -1.0
+    assert task_score(truth, pred, "r2") == -1.0
+    assert task_score(_object_array(truth), pred, "r2") == -1.0
+
+
+# -- found and fixed ----------------------------------------------------------------------
+
+
 def test_crf_truncation_fill_keeps_spans_well_formed():
     # was: the tokens past max_length got the most frequent training tag, even for a
     # CRF task (an I-PER after O is an ill-formed span); now they get O
@@ -2078,9 +2070,6 @@ def test_continuous_targets_below_1e_154_keep_their_scale():
     pred = _quiet(MultiTaskRegressor(**TINY).fit(X4, y).predict, X4)
     spread = unit.std() * 1e-300  # y.std() itself underflows to 0
     assert np.all(np.abs(pred - y.mean()) <= 100 * spread), pred
-
-
-# -- found and fixed ----------------------------------------------------------------------
 
 
 def test_ragged_label_tuples_as_a_list_y():
