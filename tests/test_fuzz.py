@@ -1295,16 +1295,6 @@ def _near_constant(task: TaskGen, rows) -> bool:
     return bool((std <= 1e-6 * top).any())
 
 
-def _integral_object_truth(task: TaskGen, rows) -> bool:
-    """Integral float truth in ``rows`` of a task given as a list or an object column."""
-    if task.block or task.container not in ("list", "object", "series", "2d"):
-        return False
-    cells = [task.cells[i] for i in rows if not _missing_ref(task.cells[i])]
-    if not cells or not all(isinstance(c, numbers.Real) for c in cells):
-        return False
-    return all(float(c).is_integer() for c in cells)
-
-
 def check_scores_agree(case: Case, model, X, Y, rows) -> None:
     """``model.score`` and the ``"mean"`` of ``multitask_scorers`` on the same data."""
     spec = {name: DEFAULT_METRIC[t.type] for name, t in model.tasks_.items()}
