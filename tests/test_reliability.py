@@ -187,3 +187,11 @@ def test_a_one_column_block_is_an_indicator_or_values(X, tiny):
     model = MultiTaskEstimator(**tiny).fit(X, Y)
     assert {n: t.type for n, t in model.tasks_.items()} == {"a": "multilabel", "b": "continuous"}
     assert model.predict(X)["a"].shape == (len(X), 1)
+
+
+def test_bool_task_beside_an_int_task_in_a_2d_Y_stays_bool(X, tiny):
+    Y = np.empty((len(X), 2), dtype=object)
+    Y[:, 0] = (X[:, 0] > 0).astype(int)
+    Y[:, 1] = [bool(v) for v in X[:, 1] > 0]
+    pred = MultiTaskClassifier(**tiny).fit(X, Y).predict(X)
+    assert all(isinstance(v, (bool, np.bool_)) for v in pred[:, 1])

@@ -330,7 +330,8 @@ def assemble(layout: TargetLayout, tasks: list[Task], decoded: dict[str, object]
 
 def _stack(ordered: list[np.ndarray]) -> np.ndarray:
     """Columns side by side: numeric if they all are, object otherwise."""
-    if all(v.dtype.kind in "biuf" for v in ordered):
+    kinds = {v.dtype.kind for v in ordered}
+    if kinds <= set("iuf") or kinds == {"b"}:  # bools beside numbers would become 0 / 1
         return np.column_stack(ordered)
     dtypes = {v.dtype for v in ordered}
     if len(dtypes) == 1 and next(iter(dtypes)).kind != "O":
