@@ -53,6 +53,8 @@ def as_column(value: object, what: str = "y") -> np.ndarray:
     arr = np.asarray(cells)
     if arr.dtype.kind in "US" and not all(isinstance(c, (str, bytes)) for c in cells):
         return _object_array(cells)  # np.asarray([1, "a"]) would give ["1", "a"]
+    if arr.dtype.kind == "f" and any(isinstance(c, (bool, np.bool_)) for c in cells):
+        return _object_array(cells)  # [True, nan] would give [1.0, nan]: keep the bools
     return arr
 
 
