@@ -18,6 +18,9 @@ and never branch on a type's name.
     A tag list per sentence, one tag per token; mean cross-entropy per labelled token.
 ``token_crf`` (:class:`TokenCRFTask`)
     As ``token``, with a linear-chain CRF: sentence likelihood, Viterbi decoding.
+``generation`` (:class:`GenerationTask`)
+    A target text per row (level ``"generation"``): a decoder over the token
+    vectors, teacher-forced cross-entropy per subword, greedy or beam decoding.
 
 The protocol
 ------------
@@ -109,6 +112,7 @@ from ._binary import BinaryTask
 from ._categorical import CategoricalTask
 from ._cells import is_label_set, labels_array
 from ._continuous import ContinuousTask
+from ._generation import GenerationTask, check_texts_column
 from ._infer import infer_task_type
 from ._multiclass import MulticlassTask
 from ._multilabel import MultilabelTask
@@ -124,6 +128,7 @@ __all__ = [
     "CategoricalTask",
     "ContinuousTask",
     "EncodedTarget",
+    "GenerationTask",
     "MulticlassTask",
     "MultilabelTask",
     "TargetLayout",
@@ -134,6 +139,7 @@ __all__ = [
     "TokenHead",
     "TokenTask",
     "assemble",
+    "check_texts_column",
     "columns_for",
     "get_task_type",
     "infer_task_type",
@@ -152,6 +158,7 @@ TASK_TYPES: dict[str, type[Task]] = {
     "continuous": ContinuousTask,
     "token": TokenTask,
     "token_crf": TokenCRFTask,
+    "generation": GenerationTask,
 }
 
 #: The row-level types (one label, label set or value vector per sample), which
