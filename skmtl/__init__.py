@@ -7,6 +7,7 @@ the ``fit`` / ``predict`` / ``score`` API of scikit-learn.
 from ._params import PerTask
 from ._persistence import InconsistentVersionWarning, load, save
 from .estimators import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor
+from .estimators._seq2seq import MultiTaskSeq2Seq
 from .estimators._tagger import MultiTaskTagger
 from .tasks import Task
 
@@ -17,6 +18,7 @@ __all__ = [
     "MultiTaskClassifier",
     "MultiTaskEstimator",
     "MultiTaskRegressor",
+    "MultiTaskSeq2Seq",
     "MultiTaskTagger",
     "PerTask",
     "Task",

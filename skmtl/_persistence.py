@@ -125,6 +125,7 @@ def _allowed_classes() -> dict[str, type]:
             e.MultiTaskEstimator,
             e.MultiTaskRegressor,
             e.MultiTaskTagger,
+            e.MultiTaskSeq2Seq,
         ),
         "skmtl.encoders": (TextEncoder,),
         "skmtl.architectures": (

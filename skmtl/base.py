@@ -364,7 +364,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         stack = self._make_stack(fitted)
         arch = clone(self.architecture) if self.architecture is not None else HardSharing()
         body = arch.build(stack, [t.name for t in tasks])
-        heads = {t.name: self._make_head(t, _head_width(body, t)) for t in tasks}
+        heads = {t.name: self._make_head(t, _head_width(body, t), body) for t in tasks}
         weighting = clone(self.weighting) if self.weighting is not None else EqualWeighting()
         state = weighting.init([t.name for t in tasks])
         network = MultiTaskNetwork(
@@ -376,7 +376,9 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         )
         return network, weighting
 
-    def _make_head(self, task, width: int):
+    def _make_head(self, task, width: int, body=None):
+        """The head of ``task`` reading ``width`` features (``body``: the architecture's
+        module, for a head that reuses its parts)."""
         return task.make_head(
             width,
             hidden_layer_sizes=tuple(getattr(self, "head_hidden_layer_sizes", ())),
@@ -398,7 +400,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             perm = rng.permutation(n)
             valid = data.take(np.sort(perm[:n_valid]))
             fit_data = data.take(np.sort(perm[n_valid:]))
-        callbacks = []
+        callbacks = self._callbacks()
         if getattr(self, "weight_averaging", 0.0) > 0:
             callbacks.append(WeightAveraging(self.weight_averaging))
         if self.record_gradients:
@@ -428,6 +430,10 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         if not (engine.stop_training or engine.interrupted):
             _warn_if_still_improving(history[start:], self.n_iter_no_change, self.tol)
         return None if stopper is None else stopper.best_epoch
+
+    def _callbacks(self) -> list:
+        """Engine callbacks of this estimator's own (before the common ones)."""
+        return []
 
     def _scorer(self, tasks, valid: TrainingData, device):
         thresholds = self._task_thresholds(tasks)
@@ -563,7 +569,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         for module in added:
             module.to(device)
         for t in new_tasks:
-            head = self._make_head(t, _head_width(network.body, t)).to(device)
+            head = self._make_head(t, _head_width(network.body, t), network.body).to(device)
             network.add_head(t.name, head, t.level)
         new_heads = [network.head(t.name) for t in new_tasks]
         new_ids = {id(p) for m in added + new_heads for p in m.parameters()}
@@ -586,7 +592,12 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         check_is_fitted(self, "module_")
         inputs, context, _ = self._prepare_inputs(X, fitting=False)
         tasks = list(self.tasks_.values())
-        return predict(self.module_, tasks, inputs, self.device_), context, tasks, len(inputs)
+        run = self._prediction_tasks(tasks)
+        return predict(self.module_, run, inputs, self.device_), context, tasks, len(inputs)
+
+    def _prediction_tasks(self, tasks) -> list:
+        """The tasks ``predict`` runs (copies with decoding settings, where a type has them)."""
+        return tasks
 
     def predict(self, X):
         """Predict every task, in the label space and layout of the Y used in fit.

@@ -12,6 +12,7 @@ from ._layers import SparseAwareLinear, SparseRows, prepare_features
 from ._mlp import ACTIVATIONS, NORMALIZATIONS, EncoderTrunk, MLPTrunk, make_activation
 from ._protocol import Encoder
 from ._stacks import FeatureStack, TextStack
+from ._subwords import SubwordInputs, SubwordStack, SubwordTokenizer
 from ._text import ARCHITECTURES, POOLINGS, TextEncoder, TextEncoderModule, pool_tokens
 from ._tokenize import (
     TokenizedTexts,
@@ -34,6 +35,9 @@ __all__ = [
     "MLPTrunk",
     "SparseAwareLinear",
     "SparseRows",
+    "SubwordInputs",
+    "SubwordStack",
+    "SubwordTokenizer",
     "TextEncoder",
     "TextEncoderModule",
     "TextStack",

@@ -4,7 +4,8 @@
 weighting strategy, the optimiser step) with overridable hooks
 (:meth:`Engine.train_step`, :meth:`Engine.get_loss`) and :class:`Callback`
 objects, one concern per file: :class:`EarlyStopping`,
-:class:`WeightAveraging`, :class:`GradientRecorder`, :class:`PrintProgress`.
+:class:`WeightAveraging`, :class:`GradientRecorder`, :class:`PrintProgress`,
+:class:`WarmupInverseSqrt`.
 :class:`MultiTaskNetwork` assembles an architecture's per-task representations
 and the task heads into the module the engine trains.
 """
@@ -13,6 +14,7 @@ from ._data import TaskTensors, TrainingData, to_device
 from ._early_stopping import EarlyStopping
 from ._engine import Engine, predict
 from ._gradient_recorder import GradientRecorder, probe_gradients
+from ._lr_schedule import WarmupInverseSqrt
 from ._network import MultiTaskNetwork
 from ._progress import PrintProgress
 from ._protocols import Callback, Inputs, Network, Sampler
@@ -35,6 +37,7 @@ __all__ = [
     "ShuffledBatches",
     "TaskTensors",
     "TrainingData",
+    "WarmupInverseSqrt",
     "WeightAveraging",
     "predict",
     "probe_gradients",

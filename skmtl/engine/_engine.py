@@ -269,7 +269,7 @@ def _unsort(values: np.ndarray, order: np.ndarray, level: str, lengths) -> np.nd
     """Put predictions made in ``order`` back in row order."""
     if lengths is None or np.all(order[:-1] <= order[1:]):
         return values
-    if level == "row":
+    if level != "token":  # one prediction (row of values) per row
         out = np.empty_like(values)
         out[order] = values
         return out

@@ -17,8 +17,8 @@ class MultiTaskNetwork(nn.Module):
         Returns ``{task: representation}`` (see :mod:`skmtl.architectures`).
     heads : dict of str to nn.Module
         One head per task, from ``task.make_head``.
-    levels : dict of str to {"row", "token"}
-        Each task's level: a token-level head is called ``head(rep, mask)``;
+    levels : dict of str to {"row", "token", "generation"}
+        Each task's level: a token-level or generation head is called ``head(rep, mask)``;
         a row-level head reading token vectors ``(B, T, D)`` gets them pooled
         by ``pool(rep, batch)`` first.
     pool : callable, default=None
@@ -78,7 +78,7 @@ class MultiTaskNetwork(nn.Module):
         out = {}
         for i, name in enumerate(self.task_names):
             rep, head = reps[name], self.heads[f"t{i}"]
-            if self.levels[name] == "token":
+            if self.levels[name] != "row":  # token, generation: the token vectors and mask
                 out[name] = head(rep, mask)
                 continue
             if rep.dim() == 3:
