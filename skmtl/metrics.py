@@ -22,11 +22,23 @@ cells look like label sets): the sequence metrics ``token_accuracy`` and
 micro-averaged, as seqeval's strict mode) imply it. A task's default metric
 is its task class's ``default_metric``; :func:`infer_task_type` is
 :func:`skmtl.tasks.infer_task_type`.
+
+A ``"generation"`` task (:class:`skmtl.tasks.GenerationTask`) has one target
+text per row (a str, or a tuple / list of reference strs, or missing). It is
+never inferred either (its texts look like class labels): the generation
+metrics ``bleu``, ``chrf`` (corpus-level, by sacrebleu) and ``rouge1`` /
+``rouge2`` / ``rougeL`` (per-row F-measure by rouge-score, averaged) imply it.
+Like every skmtl score they lie in 0-1: multiply by 100 for sacrebleu's scale.
+They need the optional packages of ``pip install 'skmtl[seq2seq]'``, imported
+only when such a metric is computed.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import numbers
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -46,6 +58,8 @@ __all__ = [
     "METRICS",
     "REPORT_METRICS",
     "TASK_TYPES",
+    "corpus_bleu",
+    "corpus_bleu_ids",
     "default_metric",
     "infer_task_type",
     "make_task_scorer",
@@ -68,6 +82,10 @@ TASK_TYPES: tuple[str, ...] = (*_REGISTRY, *TYPE_ALIASES)
 #: The metrics of tag-sequence tasks; each implies a tag-sequence task type.
 SEQUENCE_METRICS: tuple[str, ...] = ("token_accuracy", "span_precision", "span_recall", "span_f1")
 
+#: The metrics of text-generation tasks; each implies the ``"generation"`` task type.
+#: ``bleu`` and ``chrf`` are corpus-level, the ROUGE F-measures a mean over rows.
+GENERATION_METRICS: tuple[str, ...] = ("bleu", "chrf", "rouge1", "rouge2", "rougeL")
+
 #: Every metric name understood by :func:`task_score`, in report column order.
 METRICS: tuple[str, ...] = (
     "accuracy",
@@ -77,11 +95,12 @@ METRICS: tuple[str, ...] = (
     "r2",
     "pearson",
     *SEQUENCE_METRICS,
+    *GENERATION_METRICS,
 )
 
 #: The metric used for a task when none is requested: the ``default_metric`` of
 #: each row-level task class, and of tag sequences (``"sequence"``; the token-level
-#: types give theirs through :func:`default_metric`).
+#: types, and ``"generation"`` (``"chrf"``), give theirs through :func:`default_metric`).
 DEFAULT_METRICS: dict[str, str] = {
     **{name: cls.default_metric for name, cls in _REGISTRY.items() if cls.level == "row"},
     "sequence": _REGISTRY["token"].default_metric,
@@ -96,6 +115,7 @@ REPORT_METRICS: dict[str, tuple[str, ...]] = {
     "token": SEQUENCE_METRICS,
     "token_crf": SEQUENCE_METRICS,
     "sequence": SEQUENCE_METRICS,
+    "generation": GENERATION_METRICS,
 }
 
 # Which metric applies to which task type. ``accuracy`` on a multilabel task
@@ -108,6 +128,7 @@ _VALID_TYPES: dict[str, frozenset[str]] = {
     "r2": frozenset({"continuous"}),
     "pearson": frozenset({"continuous"}),
     **{metric: frozenset({"token", "token_crf", "sequence"}) for metric in SEQUENCE_METRICS},
+    **{metric: frozenset({"generation"}) for metric in GENERATION_METRICS},
 }
 
 MetricSpec = str | Sequence[str] | Mapping[str, str | Sequence[str]] | None
@@ -143,19 +164,29 @@ def _is_sequence_type(task_type: str) -> bool:
     return _task_class(task_type).level == "token"
 
 
+def _is_generation_type(task_type: str) -> bool:
+    """Whether a (checked) task type is one of target texts (a generation-level type)."""
+    return _task_class(task_type).level == "generation"
+
+
 def _applies(metric: str, task_type: str) -> bool:
     """Whether ``metric`` scores a (checked) ``task_type``.
 
     The table :data:`_VALID_TYPES`, plus, for a task type registered in
     :data:`skmtl.tasks.TASK_TYPES` later, its class's ``default_metric`` (and the
-    sequence metrics for a token-level one).
+    sequence metrics for a token-level one, the generation metrics for a
+    generation-level one).
     """
     if task_type in _VALID_TYPES[metric]:
         return True
     if task_type in TYPE_ALIASES or any(task_type in v for v in _VALID_TYPES.values()):
         return False  # a built-in type: the table is complete
     cls = _task_class(task_type)
-    return metric == cls.default_metric or (metric in SEQUENCE_METRICS and cls.level == "token")
+    return (
+        metric == cls.default_metric
+        or (metric in SEQUENCE_METRICS and cls.level == "token")
+        or (metric in GENERATION_METRICS and cls.level == "generation")
+    )
 
 
 def _as_array(column: Any) -> np.ndarray:
@@ -216,13 +247,14 @@ def default_metric(task_type: str) -> str:
     ----------
     task_type : str
         A name of :data:`skmtl.tasks.TASK_TYPES` (``"binary"``, ``"multiclass"``,
-        ``"multilabel"``, ``"continuous"``, ``"token"``, ``"token_crf"``) or the
-        alias ``"sequence"``.
+        ``"multilabel"``, ``"continuous"``, ``"token"``, ``"token_crf"``,
+        ``"generation"``) or the alias ``"sequence"``.
 
     Returns
     -------
     metric : str
-        The ``default_metric`` of the type's task class.
+        The ``default_metric`` of the type's task class (``"chrf"`` for a
+        generation task).
 
     Examples
     --------
@@ -280,23 +312,39 @@ def task_score(
         True targets of one task. ``NaN`` / ``None`` / ``pd.NA`` cells are
         missing and their rows are skipped. Multilabel cells are label
         collections; a 2-D float block is a multi-output continuous task.
+        A generation task's cell is a reference text (str) or a tuple / list
+        of reference texts (a 2-D block of strs: one row of references per
+        sample; ``None`` entries pad a row with fewer references).
     y_pred : array-like of the same length
-        Predictions (never missing).
-    metric : {"accuracy", "f1_macro", "f1_micro", "f1_samples", "r2", "pearson"}
+        Predictions (never missing); for a generation task a str per row
+        (an empty one is a valid, scoring, text).
+    metric : str
+        ``"accuracy"``, ``"f1_macro"``, ``"f1_micro"``, ``"f1_samples"``,
+        ``"r2"``, ``"pearson"``, a sequence metric (``"token_accuracy"``,
+        ``"span_precision"``, ``"span_recall"``, ``"span_f1"``) or a generation
+        metric (``"bleu"``, ``"chrf"``, ``"rouge1"``, ``"rouge2"``, ``"rougeL"``).
         ``f1_*`` use ``zero_division=0``; ``f1_samples`` is multilabel only;
         ``accuracy`` on a multilabel task is subset accuracy; ``r2`` and
         ``pearson`` are continuous only and average over the columns of a
-        2-D block.
+        2-D block. ``bleu`` is sacrebleu's corpus BLEU with its defaults
+        (13a tokenization, cased, exponential smoothing), ``chrf`` its corpus
+        chrF with its defaults, both over all references of a row;
+        ``rouge*`` are rouge-score's F-measures (Porter stemming; its
+        tokenizer keeps only ASCII letters and digits), the best over a row's
+        references, averaged over rows. All lie in 0-1: multiply by 100 for
+        sacrebleu's scale. See also :func:`corpus_bleu`.
     task_type : str, default=None
         A name of :data:`skmtl.tasks.TASK_TYPES` (``"binary"``, ``"multiclass"``,
-        ``"multilabel"``, ``"continuous"``, ``"token"``, ``"token_crf"``) or the
-        alias ``"sequence"``. ``None`` infers it with :func:`infer_task_type` on
-        ``y_true``; an integral float ``y_true`` whose ``y_pred`` has
-        non-integral floats is taken as continuous. A sequence metric implies a
-        tag-sequence type.
+        ``"multilabel"``, ``"continuous"``, ``"token"``, ``"token_crf"``,
+        ``"generation"``) or the alias ``"sequence"``. ``None`` infers it with
+        :func:`infer_task_type` on ``y_true``; an integral float ``y_true``
+        whose ``y_pred`` has non-integral floats is taken as continuous. A
+        sequence metric implies a tag-sequence type, a generation metric the
+        ``"generation"`` type.
     sample_weight : array-like of shape (n_samples,), default=None
         Row weights (the rows of missing labels are dropped with their weight);
-        not supported by ``pearson`` and the sequence metrics.
+        not supported by ``pearson``, the sequence metrics and the corpus-level
+        ``bleu`` and ``chrf``.
 
     Returns
     -------
@@ -307,7 +355,12 @@ def task_score(
     ------
     ValueError
         If the metric does not apply to the task type, or every ``y_true``
-        cell is missing.
+        cell is missing. For a generation metric also: a prediction that is
+        not a str, or a reference that is neither a str nor a collection of
+        strs (the message names the row), and ``sample_weight`` with ``bleu``
+        or ``chrf``.
+    ImportError
+        For a generation metric, when sacrebleu or rouge-score is not installed.
 
     Examples
     --------
@@ -320,6 +373,15 @@ def task_score(
     0.75
     >>> task_score([["B-PER", "I-PER", "O"], None], [["B-PER", "O", "O"], ["O"]], "span_f1")
     0.0
+
+    A generation task (its metrics imply the type; a missing reference is skipped):
+
+    >>> refs = ["the cat sat on the mat", None, ("a dog barks", "the dog barks")]
+    >>> hyps = ["the cat sat on the mat", "anything", "the dog barks"]
+    >>> task_score(refs, hyps, "bleu", task_type="generation")
+    1.0
+    >>> round(task_score(["the cat sat on the mat"], ["the cat sat on a mat"], "rouge1"), 4)
+    0.8333
     """
     _check_metric(metric)
     if metric in SEQUENCE_METRICS:
@@ -330,6 +392,13 @@ def task_score(
         if sample_weight is not None:
             raise ValueError(f"Metric {metric!r} does not support sample_weight.")
         return _sequence_score(y_true, y_pred, metric)
+    if metric in GENERATION_METRICS:
+        if task_type is not None and not _is_generation_type(_check_task_type(task_type)):
+            raise ValueError(
+                f"Metric {metric!r} applies to a text-generation ('generation') task, "
+                f"not {task_type!r}."
+            )
+        return _generation_score(y_true, y_pred, metric, sample_weight)
     true_arr = _as_array(y_true)
     pred_arr = _as_array(y_pred)
     if len(true_arr) != len(pred_arr):
@@ -439,6 +508,258 @@ def _sequence_score(y_true: Any, y_pred: Any, metric: str) -> float:
     if metric == "token_accuracy":
         return float(token_accuracy(true_cells, pred_cells))
     return float(span_scores(true_cells, pred_cells)[metric.removeprefix("span_")])
+
+
+# --------------------------------------------------------------------------
+# generation (target texts)
+# --------------------------------------------------------------------------
+
+_SEQ2SEQ_HINT = "pip install 'skmtl[seq2seq]'"
+
+
+def _require(module: str, what: str) -> Any:
+    """Import an optional module of the ``seq2seq`` extra, or say how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        package = module.split(".")[0].replace("_", "-")
+        raise ImportError(f"{what} needs {package}: {_SEQ2SEQ_HINT}") from exc
+
+
+def _references(cell: Any, row: int) -> list[str] | None:
+    """The reference texts of one cell: ``None`` when missing, else a non-empty list."""
+    if isinstance(cell, str):
+        return [str(cell)]
+    if isinstance(cell, (list, tuple, np.ndarray)):
+        entries = list(np.ravel(cell)) if isinstance(cell, np.ndarray) else list(cell)
+        if not entries:
+            raise ValueError(f"Row {row}: an empty collection of references; give at least one.")
+        refs = []
+        for entry in entries:
+            if isinstance(entry, str):
+                refs.append(str(entry))
+            elif not is_missing(entry):
+                raise ValueError(
+                    f"Row {row}: a generation task's references must be strs, got a "
+                    f"{type(entry).__name__} ({entry!r:.60}) in {type(cell).__name__}."
+                )
+        return refs or None  # only missing entries: a missing row
+    if is_missing(cell):
+        return None
+    raise ValueError(
+        f"Row {row}: a generation task's reference must be a str or a tuple / list of strs, "
+        f"got {type(cell).__name__} ({cell!r:.60})."
+    )
+
+
+def _text_rows(y_true: Any, y_pred: Any) -> tuple[list[list[str]], list[str], np.ndarray]:
+    """The references and hypotheses of the labelled rows, and the mask of those rows."""
+    true_arr = _as_array(y_true)
+    pred_arr = _as_array(y_pred)
+    if pred_arr.ndim == 2 and pred_arr.shape[1] == 1:
+        pred_arr = pred_arr[:, 0]
+    if pred_arr.ndim != 1:
+        raise ValueError(
+            f"y_pred of a generation task must be one text per row, got shape {pred_arr.shape}."
+        )
+    if true_arr.ndim not in (1, 2):
+        raise ValueError(
+            f"y_true of a generation task must be 1-D or 2-D, got shape {true_arr.shape}."
+        )
+    if len(true_arr) != len(pred_arr):
+        raise ValueError(
+            f"y_true and y_pred have different lengths: {len(true_arr)} != {len(pred_arr)}."
+        )
+    refs: list[list[str]] = []
+    hyps: list[str] = []
+    keep = np.zeros(len(true_arr), dtype=bool)
+    for i in range(len(true_arr)):
+        cell = true_arr[i]
+        row_refs = _references(list(cell) if true_arr.ndim == 2 else cell, i)
+        if row_refs is None:
+            continue
+        hyp = pred_arr[i]
+        if not isinstance(hyp, str):
+            raise ValueError(
+                f"Row {i}: a generation task's prediction must be a str, got "
+                f"{type(hyp).__name__} ({hyp!r:.60})."
+            )
+        keep[i] = True
+        refs.append(row_refs)
+        hyps.append(str(hyp))
+    if not hyps:
+        raise ValueError("Every y_true cell is missing: there is nothing to score.")
+    return refs, hyps, keep
+
+
+def _sacrebleu_score(metric: str, refs: list[list[str]], hyps: list[str], **options) -> float:
+    """sacrebleu's corpus BLEU or chrF on the 0-1 scale.
+
+    Rows with fewer references than the most are padded with ``None``, which
+    sacrebleu takes as "no reference in this stream" (variable references).
+    """
+    sacrebleu = _require("sacrebleu", f"Metric {metric!r}")
+    n_streams = max(len(r) for r in refs)
+    streams = [[r[k] if k < len(r) else None for r in refs] for k in range(n_streams)]
+    scorer = sacrebleu.metrics.BLEU(**options) if metric == "bleu" else sacrebleu.metrics.CHRF()
+    return _unit(scorer.corpus_score(hyps, streams).score)
+
+
+def _unit(score: float) -> float:
+    """A sacrebleu score (0-100) on skmtl's 0-1 scale, clipped against float rounding
+    (a perfect corpus is 100.00000000000004 in sacrebleu, and is 1.0 here)."""
+    return float(min(max(float(score) / 100.0, 0.0), 1.0))
+
+
+@functools.cache
+def _rouge_scorer(rouge_type: str) -> Any:
+    rouge_scorer = _require("rouge_score.rouge_scorer", f"Metric {rouge_type!r}")
+    return rouge_scorer.RougeScorer([rouge_type], use_stemmer=True)
+
+
+def _generation_score(y_true: Any, y_pred: Any, metric: str, sample_weight: Any) -> float:
+    """A generation metric over the rows whose reference is not missing."""
+    if sample_weight is not None and metric in ("bleu", "chrf"):
+        raise ValueError(
+            f"Metric {metric!r} is a corpus-level metric, no sample weights: it is not a mean "
+            "over rows (give sample_weight=None, or use a ROUGE metric)."
+        )
+    refs, hyps, keep = _text_rows(y_true, y_pred)
+    if metric in ("bleu", "chrf"):
+        return _sacrebleu_score(metric, refs, hyps)
+    scorer = _rouge_scorer(metric)
+    per_row = [scorer.score_multi(r, h)[metric].fmeasure for r, h in zip(refs, hyps, strict=True)]
+    sw = _kept_weights(sample_weight, keep, metric)
+    if sw is None:
+        return float(np.mean(per_row))
+    if not np.all(np.isfinite(sw)) or np.any(sw < 0) or sw.sum() <= 0:
+        raise ValueError(
+            "sample_weight of the labelled rows must be finite, non-negative and not all zero."
+        )
+    return float(np.average(per_row, weights=sw))
+
+
+def corpus_bleu(
+    references: Sequence[Any],
+    hypotheses: Sequence[str],
+    *,
+    lowercase: bool = False,
+    tokenize: str = "13a",
+) -> float:
+    """Corpus BLEU of texts on the 0-1 scale, with sacrebleu's tokenization options.
+
+    The ``"bleu"`` metric of :func:`task_score` is this function with its
+    defaults; ``tokenize="none", lowercase=True`` on pre-tokenized text gives
+    the "tokenized, lowercased" BLEU of older papers. Multiply by 100 for
+    sacrebleu's scale.
+
+    Parameters
+    ----------
+    references : sequence
+        One entry per hypothesis: a reference text (str), a tuple / list of
+        reference texts, or missing (``None`` / ``NaN``: the row is skipped
+        with its hypothesis). Not sacrebleu's list of reference streams.
+    hypotheses : sequence of str
+        The system's texts.
+    lowercase : bool, default=False
+        Lowercase hypotheses and references first (case-insensitive BLEU).
+    tokenize : str, default="13a"
+        A sacrebleu tokenizer: ``"13a"`` (its default, mteval-v13a), ``"none"``
+        (split on whitespace only, for pre-tokenized text), ``"intl"``,
+        ``"char"``, ``"zh"``, ...
+
+    Returns
+    -------
+    bleu : float
+        ``sacrebleu.metrics.BLEU(lowercase=lowercase, tokenize=tokenize)``
+        corpus score divided by 100 (exponential smoothing, sacrebleu's default).
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, every reference is missing, a cell is not text,
+        or ``tokenize`` is not a sacrebleu tokenizer.
+    ImportError
+        If sacrebleu is not installed (``pip install 'skmtl[seq2seq]'``).
+
+    Examples
+    --------
+    >>> from skmtl.metrics import corpus_bleu
+    >>> refs = ["The cat sat on the mat .", None]
+    >>> hyps = ["the cat sat on the mat .", "x"]
+    >>> round(corpus_bleu(refs, hyps), 4), corpus_bleu(refs, hyps, lowercase=True)
+    (0.8091, 1.0)
+    """
+    refs, hyps, _ = _text_rows(references, hypotheses)
+    known = list(_require("sacrebleu", "corpus_bleu").metrics.BLEU.TOKENIZERS)
+    if tokenize not in known:
+        raise ValueError(f"Unknown tokenize={tokenize!r}; sacrebleu's tokenizers are {known}.")
+    return _sacrebleu_score("bleu", refs, hyps, lowercase=bool(lowercase), tokenize=tokenize)
+
+
+def _ids_text(seq: Any, what: str, row: int) -> str:
+    if isinstance(seq, (str, bytes)) or not hasattr(seq, "__iter__"):
+        raise ValueError(f"{what}[{row}] must be a sequence of int ids, got {type(seq).__name__}.")
+    try:
+        return " ".join(str(operator.index(v)) for v in np.asarray(seq).ravel().tolist())
+    except TypeError as exc:
+        raise ValueError(f"{what}[{row}] must hold int ids: {exc}") from exc
+
+
+def corpus_bleu_ids(
+    references: Sequence[Sequence[int]], hypotheses: Sequence[Sequence[int]]
+) -> float:
+    """Corpus BLEU (0-1) of integer id sequences, such as subword ids.
+
+    Each sequence is written as its ids joined by spaces and scored by
+    ``sacrebleu.metrics.BLEU(tokenize="none", smooth_method="exp")``: one
+    reference per hypothesis, every id one token, and sacrebleu's default
+    exponential smoothing, so that a short corpus without any matching 4-gram
+    still scores above 0 when its shorter n-grams match (but, as in sacrebleu,
+    a corpus whose hypotheses are all shorter than 4 ids scores 0). This is the
+    validation score of :class:`skmtl.tasks.GenerationTask` (for early
+    stopping); it depends on the tokenizer and is not comparable with the
+    ``"bleu"`` of detokenized texts. Multiply by 100 for sacrebleu's scale.
+
+    Parameters
+    ----------
+    references : sequence of sequences of int
+        The reference ids of each row (without BOS / EOS / padding).
+    hypotheses : sequence of sequences of int
+        The generated ids of each row (may be empty).
+
+    Returns
+    -------
+    bleu : float
+        In 0-1; 1.0 when every hypothesis equals its reference (of at least 4 ids).
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, there is no row, or an id is not an integer.
+    ImportError
+        If sacrebleu is not installed (``pip install 'skmtl[seq2seq]'``).
+
+    Examples
+    --------
+    >>> from skmtl.metrics import corpus_bleu_ids
+    >>> corpus_bleu_ids([[5, 6, 7, 8, 9]], [[5, 6, 7, 8, 9]])
+    1.0
+    >>> corpus_bleu_ids([[5, 6, 7, 8, 9]], [[1, 2, 3, 4, 0]]) < 0.01
+    True
+    """
+    if len(references) != len(hypotheses):
+        raise ValueError(
+            f"references and hypotheses have different lengths: "
+            f"{len(references)} != {len(hypotheses)}."
+        )
+    if len(references) == 0:
+        raise ValueError("No rows: there is nothing to score.")
+    refs = [_ids_text(seq, "references", i) for i, seq in enumerate(references)]
+    hyps = [_ids_text(seq, "hypotheses", i) for i, seq in enumerate(hypotheses)]
+    sacrebleu = _require("sacrebleu", "corpus_bleu_ids")
+    bleu = sacrebleu.metrics.BLEU(tokenize="none", smooth_method="exp")
+    return _unit(bleu.corpus_score(hyps, [refs]).score)
 
 
 # --------------------------------------------------------------------------
@@ -558,10 +879,32 @@ def _resolve_metrics(
     used = {m for ms in resolved.values() for m in ms}
     unused = [m for m in requested if m not in used]
     if unused:
+        hint = ""
+        if any(m in GENERATION_METRICS for m in unused):
+            hint = (
+                " A generation task is never inferred (its texts look like class labels): "
+                "name it in task_types={task: 'generation'}."
+            )
         raise ValueError(
-            f"Metric(s) {unused} apply to none of the tasks, whose types are {dict(types)}."
+            f"Metric(s) {unused} apply to none of the tasks, whose types are {dict(types)}." + hint
         )
     return resolved
+
+
+def _imply_generation(
+    types: Mapping[str, str],
+    chosen: Mapping[str, Sequence[str]],
+    task_types: Mapping[str, str] | None,
+) -> dict[str, str]:
+    """Types with ``"generation"`` for each task whose type was inferred (not given in
+    ``task_types``) and that is asked for a generation metric: the metric implies it."""
+    given = {str(k) for k in (task_types or {})}
+    return {
+        name: "generation"
+        if name not in given and any(m in GENERATION_METRICS for m in chosen.get(name, ()))
+        else task_type
+        for name, task_type in types.items()
+    }
 
 
 def _prepare(
@@ -659,6 +1002,7 @@ def task_scores(
     """
     true_tasks, pred_tasks, types = _prepare(Y_true, Y_pred, task_types)
     chosen = _resolve_metrics(metrics, types, lambda t: [default_metric(t)])
+    types = _imply_generation(types, chosen, task_types)
     return _score_all(true_tasks, pred_tasks, types, chosen)
 
 
@@ -687,7 +1031,10 @@ def task_report(
         As in :func:`task_scores`, except that the defaults are those of
         :data:`REPORT_METRICS`: accuracy, f1_macro and f1_micro for
         classification; f1_samples, f1_macro and f1_micro for multilabel; r2
-        and pearson for continuous tasks.
+        and pearson for continuous tasks; the sequence metrics for tag
+        sequences; bleu, chrf, rouge1, rouge2 and rougeL for a generation task
+        (never inferred: name it in ``task_types``, or ask for a generation
+        metric in a dict ``metrics``).
     digits : int, default=3
         Digits after the decimal point in the text table.
     output_dict : bool, default=False
@@ -716,6 +1063,7 @@ def task_report(
     """
     true_tasks, pred_tasks, types = _prepare(Y_true, Y_pred, task_types)
     chosen = _resolve_metrics(metrics, types, _report_metrics)
+    types = _imply_generation(types, chosen, task_types)
     scores = _score_all(true_tasks, pred_tasks, types, chosen)
     report: dict[str, dict[str, Any]] = {
         name: {
