@@ -117,7 +117,7 @@ def _allowed_classes() -> dict[str, type]:
     from . import architectures as a
     from . import estimators as e
     from . import weighting as w
-    from .encoders import TextEncoder
+    from .encoders import SubwordTokenizer, TextEncoder
 
     groups = {
         "skmtl": (
@@ -127,7 +127,7 @@ def _allowed_classes() -> dict[str, type]:
             e.MultiTaskTagger,
             e.MultiTaskSeq2Seq,
         ),
-        "skmtl.encoders": (TextEncoder,),
+        "skmtl.encoders": (SubwordTokenizer, TextEncoder),
         "skmtl.architectures": (
             a.CGC,
             a.CrossStitch,

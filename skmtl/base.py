@@ -43,7 +43,7 @@ from .engine import (
 )
 from .metrics import task_score
 from .tasks import TargetLayout, columns_for, split_targets
-from .utils import missing_mask
+from .utils import missing_mask, user_stacklevel
 from .weighting import EqualWeighting
 
 __all__ = ["BaseMultiTaskEstimator"]
@@ -588,10 +588,18 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
 
     # ------------------------------------------------------------ inference
 
-    def _predictions(self, X) -> tuple[dict, dict, list, int]:
+    def _predictions(self, X, names=None) -> tuple[dict, dict, list, int]:
+        """Predictions of every task (or of the tasks ``names``), the context, the tasks, n."""
         check_is_fitted(self, "module_")
         inputs, context, _ = self._prepare_inputs(X, fitting=False)
         tasks = list(self.tasks_.values())
+        if names is not None:
+            unknown = [n for n in names if n not in self.tasks_]
+            if unknown or isinstance(names, str):
+                raise ValueError(
+                    f"tasks must be a list of fitted task names {list(self.tasks_)}, got {names!r}."
+                )
+            tasks = [self.tasks_[n] for n in names]
         run = self._prediction_tasks(tasks)
         return predict(self.module_, run, inputs, self.device_), context, tasks, len(inputs)
 
@@ -746,7 +754,7 @@ def _warn_if_still_improving(records, patience: int, tol: float) -> None:
             f"still falling ({before:.4g} -> {losses[-1]:.4g}); the model may be "
             "undertrained. Raise max_epochs, or use early_stopping=True.",
             ConvergenceWarning,
-            stacklevel=6,
+            stacklevel=user_stacklevel(),
         )
 
 

@@ -4,7 +4,13 @@ import pytest
 from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmtl import MultiTaskClassifier, MultiTaskEstimator, MultiTaskRegressor, MultiTaskTagger
+from skmtl import (
+    MultiTaskClassifier,
+    MultiTaskEstimator,
+    MultiTaskRegressor,
+    MultiTaskSeq2Seq,
+    MultiTaskTagger,
+)
 from skmtl.encoders import TextEncoder
 
 # Mini-batch AdamW over shuffled rows: a row of weight 2 does not follow the
@@ -43,7 +49,11 @@ def test_sklearn_compatible(estimator, check):
 # Estimators that take raw text (or token lists) declare string input; sklearn's
 # checks feed numeric arrays and yield none for them. The API-level checks that
 # need no fit still apply, so run those explicitly.
-TEXT_ESTIMATORS = [MultiTaskTagger(), MultiTaskClassifier(encoder=TextEncoder())]
+TEXT_ESTIMATORS = [
+    MultiTaskTagger(),
+    MultiTaskClassifier(encoder=TextEncoder()),
+    MultiTaskSeq2Seq(),
+]
 API_CHECKS = [
     estimator_checks.check_parameters_default_constructible,
     estimator_checks.check_no_attributes_set_in_init,

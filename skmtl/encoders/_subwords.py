@@ -52,7 +52,7 @@ class SubwordTokenizer:
 
     Parameters
     ----------
-    model : bytes
+    model : bytes or ndarray of uint8
         A serialized sentencepiece model (:meth:`train` makes one).
 
     Examples
@@ -66,9 +66,27 @@ class SubwordTokenizer:
 
     pad_id, unk_id, bos_id, eos_id = PAD, UNK, BOS, EOS
 
-    def __init__(self, model: bytes) -> None:
-        self.model = bytes(model)
-        self._sp = _sentencepiece().SentencePieceProcessor(model_proto=self.model)
+    def __init__(self, model) -> None:
+        if isinstance(model, np.ndarray) and model.dtype == np.uint8 and model.ndim == 1:
+            self._array = model  # kept as given: clone's get_params identity check
+        else:
+            self._array = np.frombuffer(bytes(model), dtype=np.uint8).copy()
+        self.model = self._array.tobytes()
+        try:
+            self._sp = _sentencepiece().SentencePieceProcessor(model_proto=self.model)
+        except RuntimeError as exc:
+            raise ValueError(f"Not a sentencepiece model ({exc}).") from None
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        return ["model"]
+
+    def get_params(self, deep: bool = False) -> dict:
+        """``{"model": uint8 array}``: what a model file stores (:func:`skmtl.save`)."""
+        return {"model": self._array}
+
+    def __repr__(self) -> str:
+        return f"SubwordTokenizer(vocab_size={self.vocab_size})"
 
     @classmethod
     def train(

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..utils import user_stacklevel
 from ._data import TaskTensors, TrainingData, to_device
 from ._protocols import Callback
 from ._stats import EpochStats
@@ -128,7 +129,7 @@ class Engine:
                 "epoch(s); the model keeps the weights reached (the best ones with early "
                 "stopping) and is usable.",
                 RuntimeWarning,
-                stacklevel=6,
+                stacklevel=user_stacklevel(),
             )
         return history
 

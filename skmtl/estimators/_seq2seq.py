@@ -82,6 +82,11 @@ class MultiTaskSeq2Seq(BaseMultiTaskEstimator):
         row-level type (``"multiclass"``, ``"continuous"``, ...). A column
         holding strings is a generation task unless named here (so name a
         column of string class labels, e.g. ``{"topic": "multiclass"}``).
+    tokenizer : SubwordTokenizer, default=None
+        A subword model to use as it is (None: learn one in ``fit`` from the
+        sources and targets, of ``vocab_size`` pieces): e.g. one vocabulary for
+        several models to compare, made with
+        :meth:`SubwordTokenizer.train <skmtl.encoders.SubwordTokenizer.train>`.
     cell : {"transformer", "gru"}, default="transformer"
         The encoder's and decoders' layers: pre-norm Transformer layers, or
         (the cheap option) bidirectional GRU encoder layers and a GRU decoder
@@ -192,6 +197,7 @@ class MultiTaskSeq2Seq(BaseMultiTaskEstimator):
     def __init__(
         self,
         tasks=None,
+        tokenizer=None,
         cell="transformer",
         d_model=256,
         encoder_layers=3,
@@ -234,6 +240,11 @@ class MultiTaskSeq2Seq(BaseMultiTaskEstimator):
     def _check_params(self) -> None:
         if self.tasks is not None and not isinstance(self.tasks, Mapping):
             raise ValueError(f"tasks must be None or a dict {{task: type}}, got {self.tasks!r}.")
+        if self.tokenizer is not None and not isinstance(self.tokenizer, SubwordTokenizer):
+            raise ValueError(
+                "tokenizer must be None or a skmtl.encoders.SubwordTokenizer, got "
+                f"{self.tokenizer!r}."
+            )
         if self.cell not in ("transformer", "gru"):
             raise ValueError(f"cell must be 'transformer' or 'gru', got {self.cell!r}.")
         if self.decoder not in _DECODERS:
@@ -295,8 +306,11 @@ class MultiTaskSeq2Seq(BaseMultiTaskEstimator):
             del self._new_tokenizer
 
     def _learn_tokenizer(self, X, y) -> SubwordTokenizer:
-        """The joint subword model of the sources and every text target of ``y``."""
+        """The joint subword model of the sources and every text target of ``y``
+        (or the ``tokenizer`` given)."""
         texts = _check_sources(X)
+        if self.tokenizer is not None:
+            return self.tokenizer
         _, columns = split_targets(y)
         for name, column in columns.items():
             if name in (self.tasks or {}) and self.tasks[name] != "generation":
@@ -439,6 +453,27 @@ class MultiTaskSeq2Seq(BaseMultiTaskEstimator):
             embedding,
             tie,
         )
+
+    def predict(self, X, tasks=None):
+        """Generate each task's text (and predict its row-level tasks) for the sources X.
+
+        Parameters
+        ----------
+        X : list of str
+            Source texts.
+        tasks : list of str, default=None
+            Only these tasks (None: all): a source from one corpus (an email)
+            need not be decoded by another corpus's task (a translation).
+
+        Returns
+        -------
+        Y_pred : DataFrame or dict
+            One column per task, in the layout of the fitted Y; a generation
+            task's cells are texts (decoded with ``beam_size``, ``max_length``
+            and ``length_penalty``, which may be changed after fit).
+        """
+        preds, context, run, _ = self._predictions(X, tasks)
+        return self._assemble(run, self._decode(run, preds, context), context)
 
     def _make_sampler(self, inputs):
         return LengthGroupedBatches(int(self.batch_size))
