@@ -7,6 +7,7 @@ Transformer), passed to an estimator as ``encoder=`` and trained end to end.
 and blocks for a sharing architecture (:mod:`skmtl.architectures`).
 """
 
+from ._attention import FeedForward, MultiHeadAttention, PreNormEncoderLayer
 from ._inputs import EncodedInputs, FeatureInputs
 from ._layers import SparseAwareLinear, SparseRows, prepare_features
 from ._mlp import ACTIVATIONS, NORMALIZATIONS, EncoderTrunk, MLPTrunk, make_activation
@@ -32,6 +33,9 @@ __all__ = [
     "EncoderTrunk",
     "FeatureInputs",
     "FeatureStack",
+    "FeedForward",
+    "MultiHeadAttention",
+    "PreNormEncoderLayer",
     "MLPTrunk",
     "SparseAwareLinear",
     "SparseRows",

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._attention import PreNormEncoderLayer
 from ._stacks import _Gate, _Pool, _StackBase
 from ._text import _bool_mask, pool_tokens
 
@@ -222,14 +223,12 @@ class _TransformerBlock(nn.Module):
 
     def __init__(self, d_model, n_heads, ff_dim, dropout, last: bool) -> None:
         super().__init__()
-        self.layer = nn.TransformerEncoderLayer(
-            d_model, n_heads, ff_dim, dropout, batch_first=True, norm_first=True
-        )
+        self.layer = PreNormEncoderLayer(d_model, n_heads, ff_dim, dropout)
         self.norm = nn.LayerNorm(d_model) if last else None
 
     def forward(self, h, batch) -> torch.Tensor:
         mask = _bool_mask(batch)
-        h = self.layer(h, src_key_padding_mask=~mask)
+        h = self.layer(h, mask)
         if self.norm is not None:
             h = self.norm(h)
         return h * mask.unsqueeze(-1).to(h.dtype)

@@ -27,7 +27,8 @@ import math
 
 import torch
 from torch import nn
-from torch.nn import functional as F
+
+from ..encoders import FeedForward, MultiHeadAttention
 
 __all__ = ["GRUDecoder", "Memory", "TransformerDecoder", "sinusoidal_positions"]
 
@@ -65,43 +66,16 @@ def sinusoidal_positions(n: int, dim: int, device=None, offset: int = 0) -> torc
     return out
 
 
-class _Attention(nn.Module):
-    """Multi-head attention over ``F.scaled_dot_product_attention`` with split projections."""
-
-    def __init__(self, d_model: int, n_heads: int, dropout: float) -> None:
-        super().__init__()
-        self.h, self.dk, self.dropout = n_heads, d_model // n_heads, dropout
-        self.q = nn.Linear(d_model, d_model)
-        self.kv = nn.Linear(d_model, 2 * d_model)
-        self.out = nn.Linear(d_model, d_model)
-
-    def heads(self, x: torch.Tensor) -> torch.Tensor:
-        b, n, _ = x.shape
-        return x.view(b, n, self.h, self.dk).transpose(1, 2)
-
-    def keys_values(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        k, v = self.kv(x).chunk(2, dim=-1)
-        return self.heads(k), self.heads(v)
-
-    def attend(self, x, k, v, mask=None, causal=False) -> torch.Tensor:
-        q = self.heads(self.q(x))
-        p = self.dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p, is_causal=causal)
-        b, _, n, _ = y.shape
-        return self.out(y.transpose(1, 2).reshape(b, n, self.h * self.dk))
-
-
 class _DecoderLayer(nn.Module):
-    """Pre-norm: causal self-attention, cross-attention, feed-forward, each residual."""
+    """Pre-norm: causal self-attention, cross-attention, feed-forward, each residual
+    (dropout on the residual branches, see :mod:`skmtl.encoders._attention`)."""
 
     def __init__(self, d_model: int, n_heads: int, ff_dim: int, dropout: float) -> None:
         super().__init__()
         self.norms = nn.ModuleList(nn.LayerNorm(d_model) for _ in range(3))
-        self.self_attn = _Attention(d_model, n_heads, dropout)
-        self.cross = _Attention(d_model, n_heads, dropout)
-        self.ff = nn.Sequential(
-            nn.Linear(d_model, ff_dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(ff_dim, d_model)
-        )
+        self.self_attn = MultiHeadAttention(d_model, n_heads)
+        self.cross = MultiHeadAttention(d_model, n_heads)
+        self.ff = FeedForward(d_model, ff_dim)
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x, cross_kv, cross_mask, self_kv=None):
