@@ -694,7 +694,9 @@ def corpus_bleu(
     known = list(_require("sacrebleu", "corpus_bleu").metrics.BLEU.TOKENIZERS)
     if tokenize not in known:
         raise ValueError(f"Unknown tokenize={tokenize!r}; sacrebleu's tokenizers are {known}.")
-    return _sacrebleu_score("bleu", refs, hyps, lowercase=bool(lowercase), tokenize=tokenize)
+    # force: with tokenize="none" the text is tokenized on purpose (no "detokenize" warning).
+    options = {"lowercase": bool(lowercase), "tokenize": tokenize, "force": tokenize == "none"}
+    return _sacrebleu_score("bleu", refs, hyps, **options)
 
 
 def _ids_text(seq: Any, what: str, row: int) -> str:
