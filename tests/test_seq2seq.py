@@ -412,3 +412,36 @@ def test_predict_a_subset_of_tasks(fitted, data):
     assert list(only) == ["first"] and only["first"] == fitted.predict(X[:4])["first"]
     with pytest.raises(ValueError, match="fitted task names"):
         fitted.predict(X[:4], tasks=["nope"])
+
+
+def test_gridsearch_with_generation_scorers_refits_on_the_mean(data):
+    from skmtl.metrics import multitask_scorers
+
+    X, Y = data
+    scoring = multitask_scorers({"rev": "bleu", "first": "chrf"})
+    grid = GridSearchCV(
+        MultiTaskSeq2Seq(**{**TINY, "max_epochs": 1}),
+        {"task_weights__first": [0.5, 2.0]},
+        scoring=scoring,
+        refit="mean",
+        cv=2,
+    ).fit(X, pd.DataFrame(Y))
+    for key in ("mean_test_rev_bleu", "mean_test_first_chrf", "mean_test_mean"):
+        assert np.all(np.isfinite(grid.cv_results_[key]))
+    assert grid.best_params_["task_weights__first"] in (0.5, 2.0)
+    assert hasattr(grid.best_estimator_, "module_")
+
+
+@pytest.mark.parametrize("decoder", _decoders(), ids=["transformer", "gru"])
+def test_reorder_within_rows_keeps_the_source_cache(decoder):
+    """Beam back-pointers stay within a row: keeping the cross-attention cache (or the
+    GRU's memory) as it is gives the same next-step logits as re-indexing it."""
+    torch.manual_seed(3)
+    mem = Memory(torch.randn(2, 4, 8), torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]])).repeat(3)
+    state = decoder.start(mem)
+    tokens = torch.randint(0, 7, (6,))
+    _, state = decoder.step(state, tokens, 0)
+    index = torch.tensor([2, 0, 0, 4, 5, 3])  # rows 0-2 and 3-5 are the beams of sources 0, 1
+    a, _ = decoder.step(decoder.reorder(state, index), tokens, 1)
+    b, _ = decoder.step(decoder.reorder(state, index, same_source=True), tokens, 1)
+    assert torch.allclose(a, b, atol=1e-6)

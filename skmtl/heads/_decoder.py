@@ -11,8 +11,10 @@ batch at a time) share them:
     Incremental decoding: ``tokens`` ``(N,)`` are the previous step's outputs;
     the Transformer caches each layer's keys and values, so a step costs one
     position, not the whole prefix.
-``reorder(state, index) -> state``
-    The states of rows ``index`` (beam search's back-pointers).
+``reorder(state, index, *, same_source=False) -> state``
+    The states of rows ``index`` (beam search's back-pointers); with
+    ``same_source`` each ``index[i]`` decodes the same source as row ``i``, so
+    what depends on the source only (the cross-attention cache) is kept.
 
 References: Vaswani et al. (2017), "Attention is all you need" (pre-norm
 layers as in Xiong et al., 2020); Luong, Pham and Manning (2015), "Effective
@@ -181,11 +183,14 @@ class TransformerDecoder(nn.Module):
         return self.output(self.norm(x))[:, 0], state
 
     @staticmethod
-    def reorder(state: dict, index: torch.Tensor) -> dict:
+    def reorder(state: dict, index: torch.Tensor, *, same_source: bool = False) -> dict:
+        """The states of rows ``index``. ``same_source``: every ``index[i]`` decodes the
+        same source as row ``i`` (beam back-pointers never leave their row), so the
+        cross-attention keys and values, the same for all of them, are kept as they are."""
         pick = lambda pair: tuple(t.index_select(0, index) for t in pair)  # noqa: E731
         return {
-            "cross": [pick(kv) for kv in state["cross"]],
-            "mask": state["mask"].index_select(0, index),
+            "cross": state["cross"] if same_source else [pick(kv) for kv in state["cross"]],
+            "mask": state["mask"] if same_source else state["mask"].index_select(0, index),
             "self": [None if kv is None else pick(kv) for kv in state["self"]],
             "task": state["task"],
         }
@@ -263,7 +268,11 @@ class GRUDecoder(nn.Module):
         return self._read(h, state["memory"])[:, 0], {**state, "hidden": hidden}
 
     @staticmethod
-    def reorder(state: dict, index: torch.Tensor) -> dict:
+    def reorder(state: dict, index: torch.Tensor, *, same_source: bool = False) -> dict:
+        """The states of rows ``index`` (the memory stays as it is with ``same_source``)."""
+        hidden = state["hidden"].index_select(1, index)
+        if same_source:
+            return {**state, "hidden": hidden}
         m = state["memory"]
         memory = Memory(m.memory.index_select(0, index), m.mask.index_select(0, index))
-        return {**state, "memory": memory, "hidden": state["hidden"].index_select(1, index)}
+        return {**state, "memory": memory, "hidden": hidden}

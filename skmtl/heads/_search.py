@@ -107,7 +107,7 @@ def beam_search(
         sel = (base + beam.gather(1, pick)).view(-1)
         tokens = word.gather(1, pick).view(-1)
         seqs = torch.cat([seqs.index_select(0, sel), tokens[:, None]], 1)
-        state = decoder.reorder(state, sel)
+        state = decoder.reorder(state, sel, same_source=True)  # beams stay in their row
         # Stop when each row's finished best beats its best live hypothesis scored
         # at the current length (the heuristic of Hugging Face's default search).
         bound = scores.max(1).values / _penalty(torch.tensor(t + 1), length_penalty)
