@@ -13,6 +13,7 @@ EXPECTED_OUTPUT = {
     "quickstart.py": ["emotion", "ekman", "sentiment", "n_labelled", "f1_macro"],
     "grid_search_task_weights.py": ["mtl__task_weights__emotion", "emotion_f1_macro", "best:"],
     "partial_labels_regression.py": ["labelled rows", "continuous", "pearson"],
+    "translate_and_summarize.py": ["fit:", "de", "subject", "bleu", "rougeL"],
 }
 
 

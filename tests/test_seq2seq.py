@@ -445,3 +445,17 @@ def test_reorder_within_rows_keeps_the_source_cache(decoder):
     a, _ = decoder.step(decoder.reorder(state, index), tokens, 1)
     b, _ = decoder.step(decoder.reorder(state, index, same_source=True), tokens, 1)
     assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_generation_task_round_trip_with_missing_cells():
+    tok = SubwordTokenizer.train(["a red car", "ein rotes Auto", "der Hund"] * 30, vocab_size=300)
+    column = ["ein rotes Auto", None, "der Hund", float("nan")]
+    task = GenerationTask.from_column(
+        "de", column, vocab_size=tok.vocab_size, bos_id=2, eos_id=3, max_length=40
+    )
+    enc = task.encode(column, tokenizer=tok)
+    assert enc.labelled.tolist() == [True, False, True, False]
+    assert (enc.target[1] == -1).all() and (enc.target[0] == 3).sum() == 1
+    decoded = task.decode(enc.target, tokenizer=tok)
+    assert decoded[0] == "ein rotes Auto" and decoded[2] == "der Hund"
+    assert GenerationTask.from_dict(task.to_dict()).to_dict() == task.to_dict()
