@@ -228,7 +228,6 @@ def test_beam_one_is_greedy():
 
 def test_decoding_settings_act_at_predict_without_refit(fitted, data):
     X, _ = data
-    short = clone(fitted).set_params(max_length=1)
     # set_params on a fitted copy: decoding parameters act at predict time.
     short = copy.deepcopy(fitted).set_params(max_length=1, beam_size=1)
     pred = short.predict(X[:10])
