@@ -361,12 +361,12 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
     def _build_network(self, tasks, fitted: dict):
         """A fresh network (architecture over the stack, one head per task) and the
         fitted clone of the weighting strategy."""
-        stack = self._make_stack(fitted)
+        weighting = clone(self.weighting) if self.weighting is not None else EqualWeighting()
+        state = weighting.init([t.name for t in tasks])
+        stack = weighting.condition_stack(self._make_stack(fitted), state)
         arch = clone(self.architecture) if self.architecture is not None else HardSharing()
         body = arch.build(stack, [t.name for t in tasks])
         heads = {t.name: self._make_head(t, _head_width(body, t), body) for t in tasks}
-        weighting = clone(self.weighting) if self.weighting is not None else EqualWeighting()
-        state = weighting.init([t.name for t in tasks])
         network = MultiTaskNetwork(
             body,
             heads,
@@ -408,7 +408,8 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         stopper = None
         if valid is not None:
             stopper = EarlyStopping(
-                self._scorer(tasks, valid, device), self.tol, self.n_iter_no_change, self.verbose
+                self._scorer(tasks, valid, device, self._condition(weighting, fitting=True)),
+                self.tol, self.n_iter_no_change, self.verbose
             )
             callbacks.append(stopper)
         if self.verbose:
@@ -435,11 +436,11 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         """Engine callbacks of this estimator's own (before the common ones)."""
         return []
 
-    def _scorer(self, tasks, valid: TrainingData, device):
+    def _scorer(self, tasks, valid: TrainingData, device, condition=None):
         thresholds = self._task_thresholds(tasks)
 
         def score(network) -> dict[str, float]:
-            preds = predict(network, tasks, valid.inputs, device)
+            preds = predict(network, tasks, valid.inputs, device, condition=condition)
             return {
                 t.name: t.score(
                     valid.targets[t.name], preds[t.name], threshold=thresholds.get(t.name, 0.5)
@@ -486,6 +487,12 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
 
     def _new_tasks(self, X, y):
         self._validate_params()
+        if self.weighting_.conditions_network:
+            raise ValueError(
+                f"add_tasks is not available for a model trained with "
+                f"{type(self.weighting_).__name__}: its network is conditioned on one weight "
+                f"per task it was built for ({list(self.tasks_)}). Fit a new model on all tasks."
+            )
         layout0 = self.target_layout_
         if layout0.kind not in ("frame", "dict"):
             raise ValueError(
@@ -601,7 +608,20 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
                 )
             tasks = [self.tasks_[n] for n in names]
         run = self._prediction_tasks(tasks)
-        return predict(self.module_, run, inputs, self.device_), context, tasks, len(inputs)
+        condition = self._condition(self.weighting_)
+        out = predict(self.module_, run, inputs, self.device_, condition=condition)
+        return out, context, tasks, len(inputs)
+
+    def _condition(self, weighting, fitting: bool = False):
+        """The task weights a weight-conditioned network predicts under (None for the
+        other strategies): the current ``task_weights`` after fit; equal weights for
+        the validation score during fit, so that ``task_weights`` never act in training."""
+        if not weighting.conditions_network:
+            return None
+        names = list(self.tasks_) if not fitting else weighting.task_names_
+        if fitting:
+            return weighting.condition_for(np.ones(len(names)))
+        return weighting.condition_for(self._task_weight_vector([self.tasks_[n] for n in names]))
 
     def _prediction_tasks(self, tasks) -> list:
         """The tasks ``predict`` runs (copies with decoding settings, where a type has them)."""

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from ..utils import user_stacklevel
+from ..weighting import conditioned
 from ._data import TaskTensors, TrainingData, to_device
 from ._protocols import Callback
 from ._stats import EpochStats
@@ -201,6 +202,7 @@ class Engine:
         Returns ``(losses, present, used)``: each task's loss, whether it had a
         labelled element, and the weight the strategy gave it.
         """
+        self.weighting.begin_step(self.network)
         out = self.network(batch)
         losses, present = self.get_loss(out, batch, targets)
         self.optimizer.zero_grad(set_to_none=True)
@@ -232,17 +234,27 @@ class Engine:
 
     # ------------------------------------------------------------ inference
 
-    def predict(self, inputs, batch_size: int | None = None) -> dict[str, np.ndarray]:
+    def predict(self, inputs, batch_size: int | None = None, condition=None):
         """Each task's ``task.predict`` output for ``inputs``, in row order.
 
         Inputs with ``lengths`` (texts) are run in order of length, so batches
         hold sentences of similar length; the results come back in row order.
+        ``condition``: the task weights a weight-conditioned network serves.
         """
-        return predict(self.network, self.tasks, inputs, self.device, batch_size)
+        return predict(self.network, self.tasks, inputs, self.device, batch_size, condition)
 
 
-def predict(network, tasks, inputs, device, batch_size: int | None = None):
-    """Run ``network`` over ``inputs`` in eval mode; ``{task: task.predict(...)}``."""
+def predict(network, tasks, inputs, device, batch_size: int | None = None, condition=None):
+    """Run ``network`` over ``inputs`` in eval mode; ``{task: task.predict(...)}``.
+
+    ``condition``: for a network conditioned on task weights
+    (:class:`~skmtl.weighting.WeightConditioned`), the weights to predict under.
+    """
+    with conditioned(network, condition):
+        return _predict(network, tasks, inputs, device, batch_size)
+
+
+def _predict(network, tasks, inputs, device, batch_size):
     n = len(inputs)
     lengths = getattr(inputs, "lengths", None)
     if batch_size is None:

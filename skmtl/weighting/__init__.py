@@ -7,6 +7,7 @@ Pass one as ``weighting=`` to any estimator; its parameters are searchable as
 from ._alignedmtl import AlignedMTL
 from ._base import WeightingStrategy
 from ._cagrad import CAGrad
+from ._conditioned import WeightConditioned, conditioned
 from ._dbmtl import DBMTL
 from ._dwa import DWA
 from ._equal import EqualWeighting
@@ -43,5 +44,7 @@ __all__ = [
     "StaticWeighting",
     "UPGrad",
     "UncertaintyWeighting",
+    "WeightConditioned",
     "WeightingStrategy",
+    "conditioned",
 ]

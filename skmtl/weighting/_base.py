@@ -44,7 +44,17 @@ class WeightingStrategy(BaseEstimator):
     Subclasses override :meth:`combine` (loss-based methods) or
     :meth:`backward` (gradient-based methods, which need the per-task
     gradients of the shared parameters).
+
+    A strategy that conditions the network on the task weights
+    (:class:`~skmtl.weighting.WeightConditioned`) sets ``conditions_network``
+    and overrides the three conditioning hooks: :meth:`condition_stack` (the
+    estimator builds its shared layers through the returned stack),
+    :meth:`begin_step` (called by the engine before each training forward)
+    and :meth:`condition_for` (the condition a prediction is made under).
     """
+
+    #: Whether the fitted network's outputs depend on the task weights asked for.
+    conditions_network = False
 
     def init(self, task_names: list[str]) -> nn.Module | None:
         """Reset for a new fit over these tasks; return trainable state or None."""
@@ -82,3 +92,16 @@ class WeightingStrategy(BaseEstimator):
 
     def end_epoch(self, epoch_task_losses) -> None:
         """Hook for strategies that adapt between epochs (default: nothing)."""
+
+    # ------------------------------------------------------------ conditioning
+
+    def condition_stack(self, stack, state):
+        """The shared stack the estimator builds its network from (default: ``stack``)."""
+        return stack
+
+    def begin_step(self, network) -> None:
+        """Called by the engine before each training forward (default: nothing)."""
+
+    def condition_for(self, task_weights):
+        """The condition to predict under for these task weights (default: None)."""
+        return None
