@@ -155,6 +155,7 @@ def _allowed_classes() -> dict[str, type]:
             w.StaticWeighting,
             w.UPGrad,
             w.UncertaintyWeighting,
+            w.WeightConditioned,
         ),
     }
     return {

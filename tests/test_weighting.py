@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from torch import nn
 
 from skmtl import MultiTaskRegressor
-from skmtl.weighting import DBMTL, DWA, FAMO, RLW, GradNorm, StaticWeighting
+from skmtl.weighting import DBMTL, DWA, FAMO, RLW, GradNorm, StaticWeighting, WeightConditioned
 
 ON = torch.tensor([True, True])
 
@@ -66,6 +66,8 @@ STRATEGIES = {
     "gradnorm": lambda: GradNorm(learning_rate=0.1),
     "famo": lambda: FAMO(learning_rate=0.1),
     "dbmtl": lambda: DBMTL(),
+    "conditioned": lambda: WeightConditioned(random_state=0),
+    "conditioned_log": lambda: WeightConditioned(distribution="log_uniform", random_state=0),
 }
 
 
@@ -525,6 +527,8 @@ PARAMS = {
     "gradnorm": {"alpha": 0.5, "learning_rate": 0.1},
     "famo": {"learning_rate": 0.5, "weight_decay": 0.0},
     "dbmtl": {"beta": 0.5, "beta_sigma": 0.0},
+    "conditioned": {"concentration": 0.5, "conditioning": "input"},
+    "conditioned_log": {"min_weight": 0.1, "hidden_size": 8},
 }
 
 
