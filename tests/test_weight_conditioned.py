@@ -2,7 +2,6 @@
 
 import copy
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -18,9 +17,8 @@ from skmtl import (
     MultiTaskSeq2Seq,
     MultiTaskTagger,
 )
-from skmtl.architectures import MMoE, Hierarchical
-from skmtl.encoders import TextEncoder
-from skmtl.encoders import FeatureStack
+from skmtl.architectures import Hierarchical, MMoE
+from skmtl.encoders import FeatureStack, TextEncoder
 from skmtl.weighting import EqualWeighting, WeightConditioned, conditioned
 from skmtl.weighting._conditioned import Condition, ConditionedStack
 

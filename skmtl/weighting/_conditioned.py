@@ -36,8 +36,9 @@ class WeightConditioned(WeightingStrategy):
     the shared layers are conditioned on it, and the step minimises
     ``n_tasks * sum_t lambda_t L_t`` (tasks without a labelled row in the
     batch drop out; at equal weights this is the plain sum of
-    :class:`EqualWeighting`, so learning rates carry over). After one fit the model answers for any weighting: the estimator's
-    ``task_weights`` choose the condition at predict time, so
+    :class:`EqualWeighting`, so learning rates carry over). After one fit
+    the model answers for any weighting: the estimator's ``task_weights``
+    choose the condition at predict time, so
     ``model.set_params(task_weights={...})`` on the *fitted* model changes its
     predictions without refitting. The condition is ``task_weights``
     normalised to sum 1 (only their ratios matter); ``task_weights`` do not
