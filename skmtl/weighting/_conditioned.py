@@ -61,14 +61,17 @@ class WeightConditioned(WeightingStrategy):
     min_weight : float, default=0.01
         The lower end of the log-uniform range, in (0, 1).
     conditioning : {"film", "input"}, default="film"
-        Where the weights enter the network. ``"film"`` (YOTO): after every
-        block of the shared trunk (each hidden layer, each contextual layer
-        of a text encoder, each expert of an MMoE) its output ``h`` becomes
+        Where the weights enter the network. ``"film"`` (YOTO): every block
+        of the shared trunk (each hidden layer, each contextual layer of a
+        text encoder, each expert of an MMoE) is modulated as
         ``gamma(lambda) * h + beta(lambda)``, with ``gamma, beta`` linear maps
-        of a learned embedding of ``lambda``, started at the identity.
-        Every block is conditioned because modulating only the trunk's last
-        output cannot trade tasks off: each head's best fit does not depend
-        on the weights, only the shared layers do. ``"input"`` (COSMOS): the
+        of a learned embedding of ``lambda``, started at the identity. ``h``
+        is a dense block's pre-activation (its linear map's output, so the
+        weights change which units fire) and a contextual layer's output.
+        Every block is conditioned, and dense ones before their activation,
+        because a linear modulation of the trunk's last output alone can
+        hardly trade tasks off: the heads read it linearly, and each head's
+        best fit does not depend on the weights. ``"input"`` (COSMOS): the
         weights are concatenated to the input, implemented as a learned
         projection of ``lambda`` added to the first linear map's output (exactly
         concatenation for numeric features) or to the token embeddings of a
@@ -295,7 +298,11 @@ class ConditionedStack:
     def make_block(self, i: int) -> nn.Module:
         block = self.stack.make_block(i)
         if self.mode == "film":
-            return _FiLMBlock(block, self.stack.out_features(i), self.state)
+            first = _first_linear(block)
+            if first is None:  # a contextual layer: its output is modulated
+                return _FiLMBlock(block, self.stack.out_features(i), self.state)
+            block.layers[0] = _FiLMLinear(first, self.state)  # before the activation
+            return block
         if i == 0 and self.stack.level(-1) != "token":
             first = _first_linear(block)
             if first is None:
@@ -351,6 +358,24 @@ class _FiLMBlock(nn.Module):
             if mask is not None:
                 out = out * mask
         return out
+
+
+class _FiLMLinear(nn.Module):
+    """``gamma(lambda) * linear(x) + beta(lambda)``: a dense block's pre-activation."""
+
+    def __init__(self, linear: nn.Module, state: Condition) -> None:
+        super().__init__()
+        self.linear = linear
+        self.film = _zero_linear(state.hidden_size, 2 * linear.out_features)
+        _read(self, state)
+
+    @property
+    def out_features(self) -> int:
+        return self.linear.out_features
+
+    def forward(self, x):
+        gamma, beta = self.film(self._condition.embedding()).split(self.linear.out_features)
+        return self.linear(x) * (1.0 + gamma) + beta
 
 
 class _ShiftedLinear(nn.Module):
