@@ -409,7 +409,9 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         if valid is not None:
             stopper = EarlyStopping(
                 self._scorer(tasks, valid, device, self._condition(weighting, fitting=True)),
-                self.tol, self.n_iter_no_change, self.verbose
+                self.tol,
+                self.n_iter_no_change,
+                self.verbose,
             )
             callbacks.append(stopper)
         if self.verbose:
