@@ -12,6 +12,8 @@ from skmtl import (
     MultiTaskTagger,
 )
 from skmtl.encoders import TextEncoder
+from skmtl.model_selection import TaskWeightSearchCV
+from skmtl.weighting import WeightConditioned
 
 # Mini-batch AdamW over shuffled rows: a row of weight 2 does not follow the
 # same optimisation path as the same row repeated twice (sklearn lists the
@@ -39,6 +41,12 @@ def _expected_failed_checks(estimator):
         MultiTaskClassifier(random_state=0),
         MultiTaskRegressor(random_state=0),
         MultiTaskEstimator(random_state=0),
+        MultiTaskClassifier(random_state=0, weighting=WeightConditioned(random_state=0)),
+        TaskWeightSearchCV(
+            MultiTaskRegressor(random_state=0, weighting=WeightConditioned(random_state=0)),
+            {"task_weights": [0.5, 2.0]},
+            cv=2,
+        ),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import ParameterGrid, check_cv
-from sklearn.utils import _safe_indexing, get_tags
+from sklearn.utils import _safe_indexing, get_tags, indexable
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, check_is_fitted
@@ -226,6 +226,9 @@ class TaskWeightSearchCV(MetaEstimatorMixin, BaseEstimator):
         tags.regressor_tags = deepcopy(sub.regressor_tags)
         tags.input_tags.pairwise = sub.input_tags.pairwise
         tags.input_tags.sparse = sub.input_tags.sparse
+        tags.input_tags.string = sub.input_tags.string
+        tags.input_tags.two_d_array = sub.input_tags.two_d_array
+        tags.target_tags = deepcopy(sub.target_tags)
         tags.array_api_support = sub.array_api_support
         return tags
 
@@ -252,8 +255,18 @@ class TaskWeightSearchCV(MetaEstimatorMixin, BaseEstimator):
         self : TaskWeightSearchCV
             The fitted search.
         """
+        if y is None:
+            raise ValueError(
+                "TaskWeightSearchCV requires y to be passed, but the target y is None: "
+                "give the multi-task targets Y."
+            )
         prefix = self._check_estimator()
         candidates = self._candidates(prefix)
+        # Sparse X to CSR (row indexing), array-likes without __getitem__ to arrays, as
+        # GridSearchCV does; Y is taken row by row as it is (a dict Y per key).
+        X, groups = indexable(X, groups)
+        if not isinstance(y, Mapping):
+            (y,) = indexable(y)
         self._check_settings()
         scorer = self._scorer()
         cv = check_cv(self.cv, y, classifier=False)
