@@ -19,6 +19,7 @@ from skmtl import (
 )
 from skmtl.architectures import Hierarchical, MMoE
 from skmtl.encoders import FeatureStack, TextEncoder
+from skmtl.engine import Engine
 from skmtl.weighting import EqualWeighting, WeightConditioned, conditioned
 from skmtl.weighting._conditioned import Condition, ConditionedStack
 
@@ -130,14 +131,52 @@ def test_draws_follow_the_distribution():
     assert ratio.min() < 0.15 and ratio.max() > 7
 
 
-def test_the_loss_is_the_drawn_weights_times_n_tasks():
-    w = WeightConditioned(random_state=0)
-    state = w.init(["a", "b", "c"])
-    w.last_weights_ = np.array([0.5, 0.3, 0.2])
-    losses = torch.tensor([1.0, 2.0, 4.0])
-    total, used = w.combine(losses, torch.tensor([True, False, True]), torch.ones(3), state)
-    torch.testing.assert_close(used, torch.tensor([1.5, 0.0, 0.6]))
-    assert float(total) == pytest.approx(1.5 + 2.4)
+@pytest.mark.parametrize("sampling", ["row", "batch"])
+def test_each_rows_losses_are_scaled_by_its_draw(sampling):
+    """The step's loss is the mean over rows of n_tasks * sum_t lambda_rt L_rt."""
+    X, Y = conflicting(n=12)
+    Y[::4, 1] = np.nan
+    model = conditioned_regressor(
+        max_epochs=1, batch_size=12, weighting=WeightConditioned(sampling=sampling)
+    ).fit(X, Y)
+    data = model.prepare_data(X, Y)
+    network = model.module_
+    engine = Engine(
+        network,
+        list(model.tasks_.values()),
+        weighting=model.weighting_,
+        optimizer=torch.optim.SGD(network.parameters(), lr=0.0),
+        sampler=None,
+        max_epochs=1,
+        device=torch.device("cpu"),
+    )
+    engine.prepare(data)
+    batch = torch.from_numpy(X.astype(np.float32))
+    targets = {t: v.rows(0, 12) for t, v in engine.tensors.items()}
+    engine.owners = {t: v.owners(0, 12) for t, v in engine.tensors.items()}
+    engine.batch_rows = 12
+    network.train()
+    losses, present, used = engine.train_step(batch, targets)
+    lam = model.weighting_.last_weights_
+    assert lam.shape == (12, 2)
+    if sampling == "batch":
+        assert np.allclose(lam, lam[0])
+    else:
+        assert not np.allclose(lam, lam[0])
+    with torch.no_grad(), conditioned(network, lam):
+        network.eval()
+        pred = network(batch)
+    labelled = ~np.isnan(Y)
+    expected = []
+    for j, name in enumerate(model.tasks_):
+        encoded = engine.tensors[name].target.numpy().ravel()  # standardised targets
+        err = (pred[name].numpy().ravel() - encoded) ** 2
+        rows = labelled[:, j]
+        expected.append((2 * lam[rows, j] * err[rows]).sum() / rows.sum())
+    np.testing.assert_allclose(losses.detach().numpy(), expected, rtol=1e-4)
+    np.testing.assert_allclose(
+        used.numpy(), [2 * lam[labelled[:, j], j].mean() for j in range(2)], rtol=1e-5
+    )
 
 
 def test_history_reports_weights_averaging_one():
@@ -224,6 +263,7 @@ def test_predict_leaves_the_training_draw_alone():
         ({"concentration": "x"}, "one number per task"),
         ({"min_weight": 1.0}, r"min_weight must be in \(0, 1\)"),
         ({"hidden_size": 0}, "hidden_size must be an int >= 1"),
+        ({"sampling": "epoch"}, "sampling must be 'row' or 'batch'"),
     ],
 )
 def test_bad_parameters_get_clear_errors_at_fit(params, match):

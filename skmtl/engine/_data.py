@@ -89,6 +89,14 @@ class TaskTensors:
             self.target.index_select(0, flat), self.weight.index_select(0, flat), offsets
         )
 
+    def owners(self, start: int, stop: int) -> torch.Tensor:
+        """The row (0-based, within rows ``start:stop``) of each element of :meth:`rows`."""
+        device = self.weight.device
+        if self.offsets is None:
+            return torch.arange(stop - start, device=device)
+        lengths = torch.from_numpy(np.diff(self.offsets[start : stop + 1])).to(device)
+        return torch.repeat_interleave(torch.arange(stop - start, device=device), lengths)
+
     def rows(self, start: int, stop: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``(target, weight)`` of rows ``start:stop``."""
         if self.offsets is not None:

@@ -183,6 +183,9 @@ class Engine:
             try:
                 batch = to_device(X.batch(int(a), int(b)), self.device)
                 targets = {t: v.rows(int(a), int(b)) for t, v in tensors.items()}
+                # Which row of the batch each target element belongs to (per-row weights).
+                self.owners = {t: v.owners(int(a), int(b)) for t, v in tensors.items()}
+                self.batch_rows = int(b - a)
                 losses, present, used = self.train_step(batch, targets)
             except KeyboardInterrupt:
                 self.interrupted = True
@@ -202,15 +205,33 @@ class Engine:
         Returns ``(losses, present, used)``: each task's loss, whether it had a
         labelled element, and the weight the strategy gave it.
         """
-        self.weighting.begin_step(self.network)
+        row_weights = self.weighting.begin_step(self.network, self.batch_rows)
+        factors = None
+        if row_weights is not None:
+            targets, factors = self._reweight(targets, row_weights)
         out = self.network(batch)
         losses, present = self.get_loss(out, batch, targets)
+        self.weighting.end_step(self.network)
+        if factors is not None:  # each task's loss over the rows' plain weights
+            losses = losses * factors
         self.optimizer.zero_grad(set_to_none=True)
         used = self.weighting.backward(
             losses, present, self.task_weights, self.network.weighting, self.network
         )
         self.optimizer.step()
-        return losses, present, used
+        return losses, present, used if factors is None else used * factors.detach()
+
+    def _reweight(self, targets, row_weights: torch.Tensor):
+        """Targets whose element weights are scaled by their row's weight for the task
+        (``row_weights``: ``(n_rows, n_tasks)``), and per task ``sum(w * r) / sum(w)``."""
+        out, factors = {}, []
+        for j, name in enumerate(self.names):
+            target, weight = targets[name]
+            scaled = weight * row_weights[self.owners[name], j].to(weight.dtype)
+            total = weight.sum()
+            factors.append(scaled.sum() / total.clamp(min=torch.finfo(total.dtype).tiny))
+            out[name] = (target, scaled)
+        return out, torch.stack(factors)
 
     def get_loss(self, out, batch, targets) -> tuple[torch.Tensor, torch.Tensor]:
         """Each task's masked loss on the batch, and whether it had a labelled element."""

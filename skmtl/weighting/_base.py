@@ -47,10 +47,11 @@ class WeightingStrategy(BaseEstimator):
 
     A strategy that conditions the network on the task weights
     (:class:`~skmtl.weighting.WeightConditioned`) sets ``conditions_network``
-    and overrides the three conditioning hooks: :meth:`condition_stack` (the
+    and overrides the conditioning hooks: :meth:`condition_stack` (the
     estimator builds its shared layers through the returned stack),
-    :meth:`begin_step` (called by the engine before each training forward)
-    and :meth:`condition_for` (the condition a prediction is made under).
+    :meth:`begin_step` / :meth:`end_step` (called by the engine around each
+    training forward; ``begin_step`` may return per-row task weights) and
+    :meth:`condition_for` (the condition a prediction is made under).
     """
 
     #: Whether the fitted network's outputs depend on the task weights asked for.
@@ -99,8 +100,14 @@ class WeightingStrategy(BaseEstimator):
         """The shared stack the estimator builds its network from (default: ``stack``)."""
         return stack
 
-    def begin_step(self, network) -> None:
-        """Called by the engine before each training forward (default: nothing)."""
+    def begin_step(self, network, n_rows: int):
+        """Called by the engine before each training forward of a batch of ``n_rows``
+        rows; may return per-row task weights ``(n_rows, n_tasks)`` that scale each
+        row's loss for each task (default: None, no per-row weights)."""
+        return None
+
+    def end_step(self, network) -> None:
+        """Called by the engine after each training forward (default: nothing)."""
 
     def condition_for(self, task_weights):
         """The condition to predict under for these task weights (default: None)."""

@@ -32,11 +32,12 @@ _LOCK = threading.RLock()
 class WeightConditioned(WeightingStrategy):
     """Train one model that serves every task weighting (YOTO / COSMOS).
 
-    At every training step a weight vector ``lambda`` is drawn on the simplex,
-    the shared layers are conditioned on it, and the step minimises
-    ``n_tasks * sum_t lambda_t L_t`` (tasks without a labelled row in the
-    batch drop out; at equal weights this is the plain sum of
-    :class:`EqualWeighting`, so learning rates carry over). After one fit
+    At every training step weight vectors ``lambda`` are drawn on the simplex
+    (one per row by default), the shared layers are conditioned on them, and
+    the step minimises ``n_tasks * sum_t lambda_t L_t`` (each row's task
+    losses scaled by its own draw; tasks without a labelled row drop out; at
+    equal weights this is the plain sum of :class:`EqualWeighting`, so
+    learning rates carry over). After one fit
     the model answers for any weighting: the estimator's ``task_weights``
     choose the condition at predict time, so
     ``model.set_params(task_weights={...})`` on the *fitted* model changes its
@@ -78,6 +79,14 @@ class WeightConditioned(WeightingStrategy):
         text encoder.
     hidden_size : int, default=32
         Width of the embedding of ``lambda`` that the FiLM layers read.
+    sampling : {"row", "batch"}, default="row"
+        ``"row"`` (YOTO): every row of a batch draws its own weights and is
+        conditioned on them; its loss for task ``t`` is scaled by
+        ``n_tasks * lambda_t``. Each step then contrasts many weightings,
+        which is what teaches the network how the weights should change its
+        output, while the shared layers see all tasks every step.
+        ``"batch"``: one draw per step for the whole batch (the step's loss
+        is ``n_tasks * sum_t lambda_t L_t``).
     random_state : int, RandomState instance or None, default=None
         Seeds the draws. None draws the seed from torch's global generator,
         which the estimator seeds from its own ``random_state`` in ``fit``.
@@ -86,8 +95,8 @@ class WeightConditioned(WeightingStrategy):
     ----------
     rng_ : numpy.random.RandomState
         The generator of the draws, seeded by :meth:`init`.
-    last_weights_ : ndarray of shape (n_tasks,)
-        The weights drawn for the last training step.
+    last_weights_ : ndarray of shape (n_rows, n_tasks)
+        The weights drawn for the rows of the last training step.
 
     Notes
     -----
@@ -122,6 +131,7 @@ class WeightConditioned(WeightingStrategy):
         min_weight: float = 0.01,
         conditioning: str = "film",
         hidden_size: int = 32,
+        sampling: str = "row",
         random_state=None,
     ) -> None:
         self.distribution = distribution
@@ -129,6 +139,7 @@ class WeightConditioned(WeightingStrategy):
         self.min_weight = min_weight
         self.conditioning = conditioning
         self.hidden_size = hidden_size
+        self.sampling = sampling
         self.random_state = random_state
 
     # ------------------------------------------------------------ fit
@@ -143,7 +154,7 @@ class WeightConditioned(WeightingStrategy):
             self.rng_ = check_random_state(self.random_state)
             if isinstance(self.random_state, np.random.RandomState):
                 self.rng_ = np.random.RandomState(self.rng_.randint(np.iinfo(np.int32).max))
-        self.last_weights_ = np.full(len(task_names), 1.0 / len(task_names))
+        self.last_weights_ = np.full((1, len(task_names)), 1.0 / len(task_names))
         return Condition(len(task_names), int(self.hidden_size))
 
     def _check(self) -> None:
@@ -151,6 +162,10 @@ class WeightConditioned(WeightingStrategy):
             raise ValueError(
                 f"WeightConditioned distribution must be one of {list(_DISTRIBUTIONS)}, "
                 f"got {self.distribution!r}."
+            )
+        if self.sampling not in ("row", "batch"):
+            raise ValueError(
+                f"WeightConditioned sampling must be 'row' or 'batch', got {self.sampling!r}."
             )
         if self.conditioning not in _CONDITIONING:
             raise ValueError(
@@ -190,13 +205,26 @@ class WeightConditioned(WeightingStrategy):
             w = np.exp(self.rng_.uniform(np.log(self.min_weight), 0.0, size=k))
         return w / w.sum()
 
-    def begin_step(self, network) -> None:
-        self.last_weights_ = self.draw()
-        network.weighting.set_condition(self.last_weights_)
+    def begin_step(self, network, n_rows: int):
+        """Draw the step's weights, condition ``network`` on them; return ``n_tasks *`` them
+        per row (the engine scales each row's task losses by them)."""
+        n = max(int(n_rows), 1)
+        if self.sampling == "row":
+            lam = np.stack([self.draw() for _ in range(n)])
+        else:
+            lam = np.repeat(self.draw()[None, :], n, axis=0)
+        self.last_weights_ = lam
+        state = network.weighting
+        state.set_condition(lam)
+        ref = state.embed[0].weight
+        return torch.as_tensor(len(self.task_names_) * lam, dtype=ref.dtype, device=ref.device)
+
+    def end_step(self, network) -> None:
+        network.weighting.set_condition(None)
 
     def combine(self, losses, present, task_weights, state):
-        lam = torch.as_tensor(self.last_weights_, dtype=losses.dtype, device=losses.device)
-        weights = len(lam) * lam * present.to(losses.dtype)
+        # The drawn weights already scale each row's losses (``begin_step``).
+        weights = present.to(losses.dtype)
         return (weights * losses).sum(), weights
 
     # ------------------------------------------------------------ predict
@@ -223,7 +251,8 @@ class Condition(nn.Module):
         self.value: np.ndarray | None = None
 
     def set_condition(self, weights) -> None:
-        """Condition the next forwards on ``weights`` (None: equal weights)."""
+        """Condition the next forwards on ``weights``: one vector ``(n_tasks,)`` for every
+        row, one per row ``(n_rows, n_tasks)``, or None (equal weights)."""
         self.value = None if weights is None else np.asarray(weights, dtype=np.float64)
 
     def weights(self) -> torch.Tensor:
@@ -233,7 +262,7 @@ class Condition(nn.Module):
         return torch.as_tensor(self.value, dtype=ref.dtype, device=ref.device)
 
     def embedding(self) -> torch.Tensor:
-        """``(hidden_size,)``: the embedding of the current weights."""
+        """``(hidden_size,)`` or ``(n_rows, hidden_size)``: the current weights embedded."""
         return self.embed(self.weights())
 
     def __getstate__(self):
@@ -299,7 +328,8 @@ class ConditionedStack:
         block = self.stack.make_block(i)
         if self.mode == "film":
             first = _first_linear(block)
-            if first is None:  # a contextual layer: its output is modulated
+            if first is None or self.stack.level(i) == "token":
+                # A contextual layer, or dense layers over the flattened tokens: its output.
                 return _FiLMBlock(block, self.stack.out_features(i), self.state)
             block.layers[0] = _FiLMLinear(first, self.state)  # before the activation
             return block
@@ -351,13 +381,20 @@ class _FiLMBlock(nn.Module):
 
     def forward(self, h, batch=None):
         out = self.block(h, batch)
-        gamma, beta = self.film(self._condition.embedding()).split(self.width)
+        gamma, beta = self.film(self._condition.embedding()).split(self.width, dim=-1)
+        if out.dim() == 3:
+            gamma, beta = _per_token(gamma), _per_token(beta)
         out = out * (1.0 + gamma) + beta
         if out.dim() == 3:
             mask = _token_mask(batch)
             if mask is not None:
                 out = out * mask
         return out
+
+
+def _per_token(value: torch.Tensor) -> torch.Tensor:
+    """A per-row ``(B, D)`` modulation broadcast over the tokens of ``(B, T, D)``."""
+    return value.unsqueeze(1) if value.dim() == 2 else value
 
 
 class _FiLMLinear(nn.Module):
@@ -374,7 +411,8 @@ class _FiLMLinear(nn.Module):
         return self.linear.out_features
 
     def forward(self, x):
-        gamma, beta = self.film(self._condition.embedding()).split(self.linear.out_features)
+        width = self.linear.out_features
+        gamma, beta = self.film(self._condition.embedding()).split(width, dim=-1)
         return self.linear(x) * (1.0 + gamma) + beta
 
 
@@ -406,6 +444,6 @@ class _ShiftedStem(nn.Module):
 
     def forward(self, batch):
         out = self.stem(batch)
-        shift = self.shift(self._condition.weights())
+        shift = _per_token(self.shift(self._condition.weights()))
         mask = _token_mask(batch)
         return out + (shift if mask is None else shift * mask)
