@@ -365,6 +365,19 @@ def _every_estimator():
             texts,
             Yt,
         ),
+        "text_transformer": (
+            MultiTaskEstimator(
+                encoder=TextEncoder(architecture="transformer", width=16, n_heads=2),
+                hidden_layer_sizes=(8,),
+            ),
+            texts,
+            Yt,
+        ),
+        "text_bilstm": (
+            MultiTaskEstimator(encoder=TextEncoder(architecture="bilstm", width=16)),
+            texts,
+            Yt,
+        ),
         "tagger": (MultiTaskTagger(), tokens, Yg),
         "tagger_crf": (MultiTaskTagger(crf="auto"), tokens, Yg),
         "seq2seq": (MultiTaskSeq2Seq(**small_s2s), src, Ys),
@@ -385,3 +398,18 @@ def test_every_estimator_serves_any_weighting_after_one_fit(name, conditioning):
     b = _outputs(model.set_params(task_weights=[0.1, 0.9]), X)
     assert a.shape == b.shape and not np.allclose(a, b)
     model.predict(X)  # labels in the fitted layout, under the current weights
+
+
+def test_contextual_layers_condition_their_norms_and_dense_ones_their_pre_activation():
+    texts = ["good film", "bad movie", "great plot", "awful acting"] * 5
+    model = MultiTaskEstimator(
+        encoder=TextEncoder(architecture="cnn", width=16, depth=2),
+        hidden_layer_sizes=(8,),
+        max_epochs=1,
+        weighting=WeightConditioned(random_state=0),
+        random_state=0,
+    ).fit(texts, {"s": [1, 0, 1, 0] * 5, "r": np.arange(20.0)})
+    kinds = {type(m).__name__ for m in model.module_.modules()}
+    assert {"_FiLMNorm", "_FiLMLinear"} <= kinds and "_FiLMBlock" not in kinds
+    norms = [m for m in model.module_.modules() if type(m).__name__ == "_FiLMNorm"]
+    assert len(norms) == 2  # one inside each residual convolution's branch

@@ -27,6 +27,11 @@ PARAMS_DOC["shared"] = """\
     task_weights : dict or sequence of float, default=None
         Static weight of each task's loss (None: all 1). Tunable per task in
         a grid search as ``task_weights__<task>``.
+        With ``weighting=WeightConditioned()`` they act after fit instead: the
+        one fitted network serves the weighting they name, and
+        ``set_params(task_weights=...)`` on the fitted model changes its
+        predictions without refitting (the only parameter that acts after fit
+        for such a model).
     weighting : WeightingStrategy, default=None
         How task losses are combined (None: :class:`~skmtl.weighting.EqualWeighting`).
     architecture : Architecture, default=None

@@ -129,6 +129,11 @@ class MultiTaskSeq2Seq(BaseMultiTaskEstimator):
         that beam search divides scores by (0: none; larger favours longer outputs).
     task_weights : dict or sequence of float, default=None
         Static weight of each task's loss; ``task_weights__<task>`` in a grid search.
+        With ``weighting=WeightConditioned()`` they act after fit instead: the
+        one fitted network serves the weighting they name, and
+        ``set_params(task_weights=...)`` on the fitted model changes its
+        predictions without refitting (as ``beam_size``, ``max_length`` and
+        ``length_penalty`` do).
     weighting : WeightingStrategy, default=None
         How the task losses are combined (None: equal weights).
     architecture : Architecture, default=None

@@ -196,21 +196,23 @@ class WeightConditioned(WeightingStrategy):
         """``stack`` whose blocks (``"film"``) or input (``"input"``) read the condition."""
         return ConditionedStack(stack, state, self.conditioning)
 
-    def draw(self) -> np.ndarray:
-        """One weight vector on the simplex (float64, sums to 1)."""
+    def draw(self, n: int | None = None) -> np.ndarray:
+        """One weight vector on the simplex ``(n_tasks,)``, or ``n`` of them ``(n, n_tasks)``
+        (float64, each sums to 1)."""
         k = len(self.task_names_)
+        shape = (k,) if n is None else (n, k)
         if self.distribution == "dirichlet":
-            w = self.rng_.dirichlet(self.alpha_)
+            w = self.rng_.dirichlet(self.alpha_, size=None if n is None else n)
         else:
-            w = np.exp(self.rng_.uniform(np.log(self.min_weight), 0.0, size=k))
-        return w / w.sum()
+            w = np.exp(self.rng_.uniform(np.log(self.min_weight), 0.0, size=shape))
+        return w / w.sum(axis=-1, keepdims=True)
 
     def begin_step(self, network, n_rows: int):
         """Draw the step's weights, condition ``network`` on them; return ``n_tasks *`` them
         per row (the engine scales each row's task losses by them)."""
         n = max(int(n_rows), 1)
         if self.sampling == "row":
-            lam = np.stack([self.draw() for _ in range(n)])
+            lam = self.draw(n)
         else:
             lam = np.repeat(self.draw()[None, :], n, axis=0)
         self.last_weights_ = lam
@@ -328,11 +330,13 @@ class ConditionedStack:
         block = self.stack.make_block(i)
         if self.mode == "film":
             first = _first_linear(block)
-            if first is None or self.stack.level(i) == "token":
-                # A contextual layer, or dense layers over the flattened tokens: its output.
-                return _FiLMBlock(block, self.stack.out_features(i), self.state)
-            block.layers[0] = _FiLMLinear(first, self.state)  # before the activation
-            return block
+            if first is not None and self.stack.level(i) != "token":
+                block.layers[0] = _FiLMLinear(first, self.state)  # before the activation
+                return block
+            if first is None and _condition_norms(block, self.state):
+                return block  # a contextual layer: its layer norms are conditioned
+            # Dense layers over the flattened tokens, or a layer without a norm: its output.
+            return _FiLMBlock(block, self.stack.out_features(i), self.state)
         if i == 0 and self.stack.level(-1) != "token":
             first = _first_linear(block)
             if first is None:
@@ -343,6 +347,45 @@ class ConditionedStack:
                 )
             block.layers[0] = _ShiftedLinear(first, self.state)
         return block
+
+
+def _condition_norms(block: nn.Module, state: Condition) -> bool:
+    """Replace every LayerNorm of a contextual ``block`` by a conditioned one (FiLM on its
+    output, as conditional normalisation); False (nothing changed) when there is none, or
+    when the block holds torch's transformer layers (whose fused inference path reads the
+    norms' weights directly and would skip the condition)."""
+    if any(
+        isinstance(m, nn.TransformerEncoderLayer | nn.TransformerDecoderLayer)
+        for m in block.modules()
+    ):
+        return False
+    parents = [
+        (parent, name, child)
+        for parent in block.modules()
+        for name, child in parent.named_children()
+        if isinstance(child, nn.LayerNorm) and len(child.normalized_shape) == 1
+    ]
+    for parent, name, child in parents:
+        setattr(parent, name, _FiLMNorm(child, state))
+    return bool(parents)
+
+
+class _FiLMNorm(nn.Module):
+    """``gamma(lambda) * norm(x) + beta(lambda)`` on ``(B, D)`` or ``(B, T, D)``."""
+
+    def __init__(self, norm: nn.LayerNorm, state: Condition) -> None:
+        super().__init__()
+        self.norm = norm
+        self.width = int(norm.normalized_shape[0])
+        self.film = _zero_linear(state.hidden_size, 2 * self.width)
+        _read(self, state)
+
+    def forward(self, x):
+        out = self.norm(x)
+        gamma, beta = self.film(self._condition.embedding()).split(self.width, dim=-1)
+        if out.dim() == 3:
+            gamma, beta = _per_token(gamma), _per_token(beta)
+        return out * (1.0 + gamma) + beta
 
 
 def _first_linear(block):
