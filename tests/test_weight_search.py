@@ -498,3 +498,50 @@ def test_inside_grid_search_over_a_training_parameter(data):
     best = outer.best_estimator_
     assert best.estimator.learning_rate == outer.best_params_["estimator__learning_rate"]
     assert best.best_estimator_.learning_rate == best.estimator.learning_rate
+
+
+@pytest.mark.parametrize("kind", ["tagger", "seq2seq", "text"])
+def test_one_conditioned_fit_per_fold_for_every_estimator(kind):
+    from skmtl import MultiTaskEstimator, MultiTaskSeq2Seq, MultiTaskTagger
+    from skmtl.encoders import TextEncoder
+    from skmtl.weighting import WeightConditioned
+
+    if kind == "tagger":
+        X = [["the", "cat", "sat"], ["a", "dog", "ran", "far"], ["the", "dog"]] * 8
+        Y = pd.DataFrame(
+            {
+                "pos": [["D", "N", "V"], ["D", "N", "V", "A"], ["D", "N"]] * 8,
+                "ner": [["O", "B", "O"], ["O", "O", "O", "B"], ["O", "B"]] * 8,
+            }
+        )
+        model = MultiTaskTagger(max_epochs=2)
+    elif kind == "seq2seq":
+        X = ["ein hund", "eine katze", "der mann", "die frau"] * 20
+        Y = pd.DataFrame(
+            {
+                "en": ["a dog", "a cat", "the man", "the woman"] * 20,
+                "fr": ["un chien", "un chat", "l'homme", "la femme"] * 20,
+            }
+        )
+        model = MultiTaskSeq2Seq(
+            d_model=16,
+            encoder_layers=1,
+            decoder_layers=1,
+            n_heads=2,
+            ff_dim=16,
+            vocab_size=300,
+            max_length=4,
+            max_epochs=2,
+        )
+    else:
+        X = ["good film", "bad movie", "great plot", "awful acting"] * 10
+        Y = pd.DataFrame({"s": [1, 0, 1, 0] * 10, "r": np.linspace(0, 1, 40)})
+        model = MultiTaskEstimator(encoder=TextEncoder(width=16), max_epochs=2)
+    model.set_params(random_state=0, weighting=WeightConditioned(random_state=0))
+    names = list(Y.columns)
+    grid = {"task_weights": [dict(zip(names, w, strict=True)) for w in ([0.9, 0.1], [0.1, 0.9])]}
+    search = TaskWeightSearchCV(model, grid, cv=2).fit(X, Y)
+    scores = search.cv_results_["mean_test_score"]
+    assert scores.shape == (2,) and np.all(np.isfinite(scores))
+    assert search.best_estimator_.task_weights == search.best_params_["task_weights"]
+    assert type(search.predict(X[:2])) is type(Y)
