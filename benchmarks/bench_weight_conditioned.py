@@ -466,7 +466,8 @@ def write_report(results: list[dict], path_md: Path, command: str, info: dict) -
             + ".",
             "",
             f"Tasks {r['tasks']} ({r['metric']}); grid: {r['n_grid']} vectors; "
-            f"conditioned fit: {r['conditioned_epochs']} epochs; run {r['wall_s'] / 60:.1f} min.",
+            f"conditioned fit: {r['conditioned_epochs']} epochs, sampling "
+            f"{r.get('sampling', 'row')!r}; run {r['wall_s'] / 60:.1f} min.",
             "",
             "| seed | best grid weights | best FiLM grid weights "
             "| best conditioned weights | HV cond / grid | HV cond / FiLM grid |",
