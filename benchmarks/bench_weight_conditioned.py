@@ -535,8 +535,8 @@ def main(argv=None) -> None:
         "wall_s": time.perf_counter() - tic,
         "results": results,
     }
-    out.with_suffix(".json").write_text(json.dumps(doc, indent=1, default=float))
-    write_report(results, out.with_suffix(".md"), command, info)
+    out.parent.joinpath(out.name + ".json").write_text(json.dumps(doc, indent=1, default=float))
+    write_report(results, out.parent / (out.name + ".md"), command, info)
     log(f"wrote {out}.json / .md")
     for r in results:
         log(f"{r['dataset']}: {r['verdicts']}")
