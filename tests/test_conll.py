@@ -204,6 +204,152 @@ def test_read_iob2_errors(tmp_path):
             read_iob2(path)
 
 
+# A CoNLL-2003-style file: space-separated 'token POS chunk tag', -DOCSTART- lines,
+# numbers as tokens (also one of "1" that is no UNER index) and a hashtag entity.
+CONLL2003 = """\
+-DOCSTART- -X- -X- O
+
+EU NNP B-NP B-ORG
+rejects VBZ B-VP O
+German JJ B-NP B-MISC
+call NN I-NP O
+. . O O
+
+1 CD B-NP O
+Peter NNP I-NP B-PER
+Blackburn NNP I-NP I-PER
+-DOCSTART- -X- -X- O
+#NewYork NNP B-NP B-LOC
+1996 CD I-NP O
+"""
+CONLL2003_TOKENS = [
+    ["EU", "rejects", "German", "call", "."],
+    ["1", "Peter", "Blackburn"],
+    ["#NewYork", "1996"],
+]
+CONLL2003_NER = [
+    ["B-ORG", "O", "B-MISC", "O", "O"],
+    ["O", "B-PER", "I-PER"],
+    ["B-LOC", "O"],
+]
+
+
+def test_read_iob2_hashtag_tokens(tmp_path):
+    # '#' lines after a sentence's first token, and '#word' lines anywhere, are tokens.
+    text = (
+        "# sent_id = t1\n# text = so #blessed in #NewYork #\n"
+        "so\tO\n#blessed\tO\nin\tO\n#NewYork\tB-LOC\n#\tO\n\n"
+        "#happy\tO\nday\tO\n\n"
+        "#\tO\n#Obama\tB-PER\n"
+    )
+    data = read_iob2(write(tmp_path / "tweets.txt", text))
+    assert data.tokens == [
+        ["so", "#blessed", "in", "#NewYork", "#"],
+        ["#happy", "day"],
+        ["#", "#Obama"],
+    ]
+    assert data.sent_ids == ["t1", None, None]
+    assert data.targets["ner"].tolist() == [
+        ["O", "O", "O", "B-LOC", "O"],
+        ["O", "O"],
+        ["O", "B-PER"],
+    ]
+    assert sum(len(s) for s in data.tokens) == sum(len(t) for t in data.targets["ner"]) == 9
+    assert spans(data.targets["ner"][0]) == [("LOC", 3, 4)]
+
+
+def test_read_iob2_comments_only_before_a_sentence(tmp_path):
+    text = (
+        "# newdoc id = d1\n# newpar\n# sent_id = s1\n# text = Paris .\n# a free comment\n#\n"
+        "Paris\tB-LOC\n.\tO\n"
+    )
+    data = read_iob2(write(tmp_path / "c.iob2", text))
+    assert data.tokens == [["Paris", "."]] and data.sent_ids == ["s1"]
+    # Inside a sentence a comment is an error (it was skipped before), never dropped.
+    for bad, what in [
+        ("# text = Paris .", "comment line"),
+        ("# sent_id = s2", "'# sent_id' comment"),
+    ]:
+        path = write(tmp_path / "c.iob2", text.replace(".\tO\n", f".\tO\n{bad}\nx\tO\n"))
+        with pytest.raises(ValueError, match=rf"c\.iob2, line 9: {what} inside a sentence"):
+            read_iob2(path)
+
+
+def test_read_iob2_uner_index_first(tmp_path):
+    text = (
+        "# sent_id = u1\n1\tI\tO\n2\t#\tO\t-\t-\n3\tlove\tO\n4\t#NYC\tB-LOC\t-\tann\n\n"
+        "# sent_id = u2\n1\t#tag\tB-PER\t-\tann\n2\t1996\tO\n"
+    )
+    path = write(tmp_path / "u.iob2", text)
+    auto, explicit = read_iob2(path), read_iob2(path, tag_column=2)
+    assert auto.tokens == explicit.tokens == [["I", "#", "love", "#NYC"], ["#tag", "1996"]]
+    assert auto.sent_ids == ["u1", "u2"]
+    assert auto.targets.equals(explicit.targets)
+    assert auto.targets["ner"].tolist() == [["O", "O", "O", "B-LOC"], ["B-PER", "O"]]
+
+
+def test_read_iob2_conll2003(tmp_path):
+    data = read_iob2(write(tmp_path / "eng.testa", CONLL2003))
+    assert data.tokens == CONLL2003_TOKENS
+    assert data.targets["ner"].tolist() == CONLL2003_NER
+    assert data.sent_ids == [None, None, None]
+    # The same file tab-separated reads the same.
+    tabbed = read_iob2(write(tmp_path / "eng.tsv", CONLL2003.replace(" ", "\t")))
+    assert tabbed.tokens == CONLL2003_TOKENS and tabbed.targets.equals(data.targets)
+
+
+def test_read_iob2_two_columns_space_separated_and_blank_with_tabs(tmp_path):
+    text = "EU B-ORG\nrejects  O \n\t\n#Brexit B-MISC\n \t \n\t\t\nHi O\n"
+    data = read_iob2(write(tmp_path / "x.txt", text))
+    assert data.tokens == [["EU", "rejects"], ["#Brexit"], ["Hi"]]
+    assert data.targets["ner"].tolist() == [["B-ORG", "O"], ["B-MISC"], ["O"]]
+    tabbed = read_iob2(write(tmp_path / "t.txt", "EU\tB-ORG\n\t\n\t\nHi\tO\n"))
+    assert tabbed.tokens == [["EU"], ["Hi"]]
+
+
+def test_read_iob2_tag_column(tmp_path):
+    path = write(tmp_path / "eng.testa", CONLL2003)
+    chunks = read_iob2(path, tag_column=2)
+    assert chunks.tokens == CONLL2003_TOKENS
+    assert chunks.targets["ner"][0] == ["B-NP", "B-VP", "B-NP", "I-NP", "O"]
+    assert read_iob2(path, tag_column=-1).targets.equals(read_iob2(path).targets)
+    assert read_iob2(path, tag_column=3).targets.equals(read_iob2(path).targets)
+    with pytest.raises(ValueError, match=r"line 3: tag_column=0 selects the token field"):
+        read_iob2(path, tag_column=0)
+    with pytest.raises(ValueError, match=r"line 3: no field tag_column=4 in 4 field"):
+        read_iob2(path, tag_column=4)
+    with pytest.raises(ValueError, match=r"line 3: invalid IOB2 tag 'NNP'"):
+        read_iob2(path, tag_column=1)
+    for bad in ["2", 2.0, True]:
+        with pytest.raises(TypeError, match="tag_column must be None or an int"):
+            read_iob2(path, tag_column=bad)
+
+
+@pytest.mark.parametrize(
+    "lineno, bad_line, msg",
+    [
+        (
+            4,
+            "rejects VBZ O",
+            r"expected space-separated 'token col \.\.\. tag' \(4 fields\), got 3",
+        ),
+        (4, "rejects VBZ B-VP X-PER", "invalid IOB2 tag 'X-PER'"),
+        (4, "#happy", "expected space-separated"),  # a hashtag without its tag
+        (3, "#oops NNP B-NP", "expected space-separated"),  # '#x' is no comment
+        (10, "# text = 1 Peter Blackburn", "comment line inside a sentence"),
+    ],
+)
+def test_read_iob2_malformed_lines_name_file_line_and_layouts(tmp_path, lineno, bad_line, msg):
+    lines = CONLL2003.splitlines()
+    lines[lineno - 1] = bad_line
+    path = write(tmp_path / "bad.conll", "\n".join(lines))
+    with pytest.raises(ValueError, match=rf"bad\.conll, line {lineno}: {msg}") as err:
+        read_iob2(path)
+    text = str(err.value)
+    assert "understood layouts" in text and "'index token tag [extra ...]'" in text
+    assert "'token tag'" in text and "'token POS chunk tag'" in text and "-DOCSTART-" in text
+
+
 # ----------------------------------------------------------------------------
 # load_ewt on the shipped sample
 # ----------------------------------------------------------------------------

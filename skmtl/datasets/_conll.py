@@ -8,6 +8,7 @@ the name without ``.gz`` when only the gzipped file exists.
 from __future__ import annotations
 
 import gzip
+import numbers
 import os
 import re
 import warnings
@@ -211,15 +212,99 @@ def read_conllu(
 # --------------------------------------------------------------------------- #
 # IOB2
 # --------------------------------------------------------------------------- #
-def read_iob2(path: str | os.PathLike, map_draft_tags: bool = False) -> Bunch:
-    """Read an IOB2 column file such as Universal NER's ``.iob2`` files.
+#: Column layouts that :func:`read_iob2` understands (its error messages list them).
+IOB2_LAYOUTS = (
+    "'index token tag [extra ...]' (Universal NER; the index counts 1, 2, ... per sentence)",
+    "'token tag'",
+    "'token col ... tag' with the same number of fields on every line and the tag last "
+    "(CoNLL-2003: 'token POS chunk tag')",
+)
+_LAYOUTS_NOTE = (
+    "understood layouts, tab- or space-separated: "
+    + "; ".join(IOB2_LAYOUTS)
+    + ". Blank (or whitespace-only) lines separate sentences, '-DOCSTART-' lines "
+    "documents; before a sentence's first token, '# key = value' lines and other '# ...' "
+    "lines that are no valid token line are comments."
+)
+# A CoNLL-U-style comment: '# key = value' (e.g. '# sent_id = x', '# newdoc id = d'),
+# or a bare '# newdoc' / '# newpar'.
+_KEY_VALUE_COMMENT = re.compile(r"# +[^\s=]+(?: +[^\s=]+)* *=|# +(?:newdoc|newpar) *\Z")
+_HASH_SPACE = re.compile(r"#(?:\s|\Z)")
+_INT = re.compile(r"[0-9]+\Z")
 
-    Format (UNER): comment lines ``# sent_id = ...``, ``# text = ...`` (and
-    ``# newdoc id = ...``), then one token per line, tab-separated:
-    ``index, token, tag`` followed by optional columns (UNER: ``-`` and the
-    annotator; the English-EWT train draft has only the 3 columns on O-lines).
-    Two-column lines ``token, tag`` (no index) are read too. Sentences are
-    separated by blank lines.
+
+def _is_docstart(line: str) -> bool:
+    """Whether a line is a CoNLL-2003 document separator (``-DOCSTART- -X- -X- O``)."""
+    return line.split(maxsplit=1)[:1] == ["-DOCSTART-"]
+
+
+def _iob2_fields(line: str, sep: str) -> list[str]:
+    """A line's fields: split at tabs (``sep="\\t"``) or at runs of spaces."""
+    line = line.rstrip(" \t")
+    if sep == "\t":
+        return line.split("\t")
+    return [f for f in line.split(" ") if f]
+
+
+def _iob2_layout(lines: list[str]) -> tuple[str, bool, int]:
+    """The file's separator, whether it is index-first, and the width of its first token line.
+
+    Decided from the first token line: the first line that is not blank, not
+    ``-DOCSTART-`` and does not start with ``#`` (a file without one falls back to
+    its first line that is neither blank nor ``-DOCSTART-``).
+    """
+    content = [i for i, ln in enumerate(lines) if ln.strip() and not _is_docstart(ln)]
+    if not content:
+        return "\t", False, 2
+    first = next((i for i in content if not lines[i].startswith("#")), content[0])
+    sep = "\t" if "\t" in lines[first] else " "
+    fields = _iob2_fields(lines[first], sep)
+    indexed = len(fields) >= 3 and fields[0] == "1" and not lines[first].startswith("#")
+    if indexed and first + 1 < len(lines):
+        after = _iob2_fields(lines[first + 1], sep)
+        # A 'token POS chunk tag' file whose first token is "1": the next line is no "2 ...".
+        if len(after) >= 3 and not _INT.match(after[0]):
+            indexed = False
+    return sep, indexed, len(fields)
+
+
+def read_iob2(
+    path: str | os.PathLike, map_draft_tags: bool = False, tag_column: int | None = None
+) -> Bunch:
+    """Read an IOB2 column file: Universal NER ``.iob2``, CoNLL-2003 and 2-column files.
+
+    One token per line; blank lines (or lines of only spaces and tabs) separate
+    sentences. The layout is detected per file from its first token line:
+
+    - **Separator**: tab if that line contains a tab, else runs of spaces.
+      Trailing spaces and tabs of a line are ignored.
+    - **Index-first** (Universal NER): ``index token tag [extra ...]``. Chosen
+      when the first token line has at least 3 fields and its first field is
+      ``1`` (and the line after it, if it has 3 or more fields, also starts
+      with an integer). Every token line then has at least 3 fields, its index
+      counts 1, 2, ... within each sentence, the token is field 1 and the tag
+      field 2 (0-based); further fields (UNER: ``-`` and the annotator) are
+      ignored and their number may vary (the English-EWT train draft has only
+      3 fields on ``O`` lines).
+    - **Otherwise** ``token tag`` or ``token col ... tag`` (CoNLL-2003:
+      ``token POS chunk tag``): every token line has as many fields as the
+      first, at least 2; the token is field 0 and the tag the last field.
+
+    ``-DOCSTART-`` lines (CoNLL-2003 document separators) end a sentence and
+    are skipped. Comments exist only before a sentence's first token: there a
+    line of the CoNLL-U form ``# key = value`` (``# sent_id = ...``,
+    ``# text = ...``, ``# newdoc id = ...``, or a bare ``# newdoc`` /
+    ``# newpar``) is a comment, and so is any other line that starts with
+    ``#`` followed by whitespace (or is just ``#``) unless it is a valid token
+    line of the file's layout. Every other line is a token line, wherever it
+    starts with ``#``: ``#blessed<TAB>O``, ``#<TAB>O`` or
+    ``1<TAB>#tag<TAB>B-PER`` are tokens (hashtags), also as a sentence's first
+    token. A line that is neither a comment nor a valid token line is an
+    error, never skipped.
+
+    Tags must be ``O``, ``B-<type>`` or ``I-<type>``; they are returned as
+    they are in the file (an IOB1 file such as the original CoNLL-2003 release
+    keeps its tags; no scheme conversion).
 
     Parameters
     ----------
@@ -233,6 +318,12 @@ def read_iob2(path: str | os.PathLike, map_draft_tags: bool = False) -> Bunch:
         document and an ``OTH`` type that UNER v1 dropped; mapping them gives
         the UNER v1 tag set (PER, ORG, LOC). The official dev/test files hold
         none of these tags, so the mapping does not change them.
+    tag_column : int or None, default=None
+        The field that holds the tag, 0-based; negative values count from the
+        end of each line (``-1``: the last field). None (auto): field 2 in an
+        index-first file, else the last field. The token stays field 1 in an
+        index-first file and field 0 otherwise; ``tag_column`` may not select
+        the token or the index field.
 
     Returns
     -------
@@ -247,12 +338,45 @@ def read_iob2(path: str | os.PathLike, map_draft_tags: bool = False) -> Bunch:
     ------
     FileNotFoundError
         If the file does not exist (the message names it).
+    TypeError
+        If ``tag_column`` is neither None nor an int.
     ValueError
-        If a line is malformed: fewer than 2 fields, an index that is not the
-        next integer, or a tag that is not ``O``/``B-<type>``/``I-<type>``. The
-        message names the file and the line number (1-based).
+        If a line is malformed: the wrong number of fields for the file's
+        layout, an index that is not the next integer, a tag that is not
+        ``O``/``B-<type>``/``I-<type>``, no field ``tag_column``, or a comment
+        line inside a sentence. The message names the file, the line number
+        (1-based) and the layouts understood.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skmtl.datasets import read_iob2
+    >>> path = Path(tempfile.mkdtemp()) / "eng.testa"
+    >>> _ = path.write_text(
+    ...     "-DOCSTART- -X- -X- O\\n\\nEU NNP B-NP B-ORG\\nrejects VBZ B-VP O\\n"
+    ...     "#Brexit NN B-NP B-MISC\\n"
+    ... )
+    >>> data = read_iob2(path)
+    >>> data.tokens, data.targets["ner"][0]
+    ([['EU', 'rejects', '#Brexit']], ['B-ORG', 'O', 'B-MISC'])
     """
+    if tag_column is not None and (
+        isinstance(tag_column, bool) or not isinstance(tag_column, numbers.Integral)
+    ):
+        raise TypeError(f"tag_column must be None or an int, got {tag_column!r}.")
     path = _existing(path)
+    lines = _read_lines(path)
+    sep, indexed, width = _iob2_layout(lines)
+    sep_name = "tab" if sep == "\t" else "space"
+    if indexed:
+        layout = "'index token tag [extra ...]'"
+    elif width == 2:
+        layout = "'token tag'"
+    else:
+        layout = f"'token col ... tag' ({width} fields)"
+    token_col = 1 if indexed else 0
+
     tokens: list[list[str]] = []
     sent_ids: list[str | None] = []
     ner: list[list[str]] = []
@@ -268,37 +392,56 @@ def read_iob2(path: str | os.PathLike, map_draft_tags: bool = False) -> Bunch:
             ner.append(tags)
         words, tags, sid = [], [], None
 
-    for lineno, line in enumerate(_read_lines(path), 1):
+    def parse(line: str) -> tuple[str, str] | str:
+        """(token, tag) of a token line, or what is wrong with it."""
+        fields = _iob2_fields(line, sep)
+        n = len(fields)
+        if (n < 3) if indexed else (n != width or n < 2):
+            got = f"got {n} field(s): {line[:80]!r}"
+            return f"expected {sep_name}-separated {layout}, {got}"
+        if indexed and fields[0] != str(len(words) + 1):
+            return (
+                f"token index {fields[0]!r} out of sequence (expected {len(words) + 1}; "
+                "a file whose tokens are numbers may need tag_column=-1)"
+            )
+        if tag_column is None:
+            col = 2 if indexed else n - 1
+        else:
+            col = tag_column if tag_column >= 0 else n + tag_column
+            if not 0 <= col < n:
+                return f"no field tag_column={tag_column} in {n} field(s): {line[:80]!r}"
+            if col <= token_col:
+                what = "token" if col == token_col else "index"
+                return f"tag_column={tag_column} selects the {what} field"
+        tag = fields[col]
+        if not _IOB2_TAG.match(tag):
+            return f"invalid IOB2 tag {tag!r}"
+        return fields[token_col], tag
+
+    def fail(lineno: int, problem: str) -> ValueError:
+        return ValueError(f"{path}, line {lineno}: {problem}; {_LAYOUTS_NOTE}")
+
+    for lineno, line in enumerate(lines, 1):
         if not line.strip():
             flush()
             continue
-        if line.startswith("#"):
+        if _is_docstart(line):
+            flush()
+            continue
+        if line.startswith("#") and not words and _KEY_VALUE_COMMENT.match(line):
             value = _sent_id(line)
             if value is not None:
-                if words:
-                    raise ValueError(
-                        f"{path}, line {lineno}: '# sent_id' comment inside a sentence "
-                        "(missing blank line before it?)."
-                    )
                 sid = value
             continue
-        fields = line.split("\t")
-        if len(fields) >= 3:
-            index, word, tag = fields[:3]
-            if index != str(len(words) + 1):
-                raise ValueError(
-                    f"{path}, line {lineno}: token index {index!r} out of sequence "
-                    f"(expected {len(words) + 1})."
-                )
-        elif len(fields) == 2:
-            word, tag = fields
-        else:
-            raise ValueError(
-                f"{path}, line {lineno}: expected tab-separated 'index, token, tag[, ...]' "
-                f"or 'token, tag', got {line[:80]!r}."
-            )
-        if not _IOB2_TAG.match(tag):
-            raise ValueError(f"{path}, line {lineno}: invalid IOB2 tag {tag!r}.")
+        parsed = parse(line)
+        if isinstance(parsed, str):
+            if line.startswith("#") and not words and _HASH_SPACE.match(line):
+                continue  # a '# ...' comment before the sentence's first token
+            if words and (_KEY_VALUE_COMMENT.match(line) or _HASH_SPACE.match(line)):
+                what = "'# sent_id' comment" if _sent_id(line) is not None else "comment line"
+                parsed = f"{what} inside a sentence (missing blank line before it?): {parsed}"
+            raise fail(lineno, parsed)
+        word, tag = parsed
         if map_draft_tags:
             tag = DRAFT_TAG_MAP.get(tag, tag)
         words.append(word)
