@@ -443,11 +443,23 @@ def task_score(
         if yt.shape[1] == 0:  # no label true or predicted in any row: all correct
             return 1.0
     else:
-        yt, yp = _densify(true_kept), _densify(pred_kept)
+        yt, yp = _class_codes(_densify(true_kept), _densify(pred_kept))
     if metric == "accuracy":
         return float(accuracy_score(yt, yp, sample_weight=sw))
     average = metric.removeprefix("f1_")
     return float(f1_score(yt, yp, average=average, zero_division=0, sample_weight=sw))
+
+
+def _class_codes(yt: np.ndarray, yp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Float class labels (``0.5``, ``1.5``) as codes over the labels of both, which
+    scikit-learn's classification metrics take (it calls such floats continuous)."""
+    if yt.ndim != 1 or not (yt.dtype.kind == "f" or yp.dtype.kind == "f"):
+        return yt, yp
+    try:
+        _, codes = np.unique(np.concatenate([yt, yp]), return_inverse=True)
+    except TypeError:  # labels of mixed kinds: leave them to scikit-learn
+        return yt, yp
+    return codes[: len(yt)], codes[len(yt) :]
 
 
 def _float_values(true_arr: np.ndarray, mask: np.ndarray) -> bool:

@@ -42,7 +42,7 @@ class MultiTaskClassifier(ClassifierMixin, ClassificationBase):
     True
     """.replace(
         "{params}",
-        PARAMS_DOC["shared"]
+        PARAMS_DOC["shared"].replace("{tasks}", PARAMS_DOC["tasks"]["classifier"])
         + PARAMS_DOC["classification"]
         + PARAMS_DOC["training"]
         + PARAMS_DOC["attributes"],

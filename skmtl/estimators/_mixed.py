@@ -47,7 +47,7 @@ class MultiTaskEstimator(ClassificationBase):
     ['sentiment', 'topics', 'intensity']
     """.replace(
         "{params}",
-        PARAMS_DOC["shared"]
+        PARAMS_DOC["shared"].replace("{tasks}", PARAMS_DOC["tasks"]["estimator"])
         + PARAMS_DOC["classification"]
         + PARAMS_DOC["training"]
         + PARAMS_DOC["attributes"],

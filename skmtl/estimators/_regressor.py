@@ -43,7 +43,7 @@ class MultiTaskRegressor(RegressorMixin, FeatureEstimatorBase):
     True
     """.replace(
         "{params}",
-        PARAMS_DOC["shared"]
+        PARAMS_DOC["shared"].replace("{tasks}", PARAMS_DOC["tasks"]["regressor"])
         + PARAMS_DOC["training"]
         + PARAMS_DOC["attributes"].replace(
             "    classes_ : ndarray or list of ndarray\n"

@@ -50,14 +50,12 @@ class CategoricalTask(Task):
         if values.dtype.kind == "f":
             if not np.all(np.isfinite(values)):
                 raise ValueError(f"Input y contains infinity: task {name!r} has non-finite labels.")
-            if np.any(values != np.round(values)):
-                raise ValueError(
-                    f"Unknown label type: task {name!r} is continuous, not {kind}; "
-                    "use MultiTaskRegressor or set its type in `tasks`."
-                )
-            if not labelled.all() and np.all(np.abs(values) < 2**53):
-                # integer labels that pandas or numpy made float to hold NaN for the
-                # missing cells: the classes (and predictions) stay integers
+            if np.all(values == np.round(values)) and np.all(np.abs(values) < 2**53):
+                # integer labels that pandas or numpy made float (to hold NaN for
+                # missing cells, or beside another column that does): the classes,
+                # and so the predictions, are int64; encode takes 1 and 1.0 alike.
+                # Non-integral floats reach here only when `tasks` names the type
+                # (inference calls them continuous): they stay float labels.
                 values = values.astype(np.int64)
         classes = np.unique(values)
         if len(classes) < 2:
