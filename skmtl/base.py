@@ -59,6 +59,11 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
     :meth:`_make_sampler` and :meth:`_assemble`.
     """
 
+    @staticmethod
+    def _validation_rows(rows, n: int):
+        """``fit``'s ``validation_rows`` as sorted row indices (None when not given)."""
+        return _validation_index(rows, n)
+
     # Per-task dict parameters: ``set_params(task_weights__emotion=2)`` sets one entry.
     _PER_TASK_PARAMS = ("task_weights", "threshold", "class_weight", "min_labels")
 
@@ -262,7 +267,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
 
     # ------------------------------------------------------------ fit
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, validation_rows=None):
         """Fit the model on X and the multi-task targets Y.
 
         Parameters
@@ -274,6 +279,15 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             names). NaN, None or pd.NA mark a missing label.
         sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
             Per-row weights, shared by all tasks or given per task.
+        validation_rows : array-like of bool of shape (n_samples,) or of int, default=None
+            The rows of X and y that form the validation set (e.g. an official
+            dev split appended to the training rows): they are never trained
+            on. With ``early_stopping=True`` they replace the random
+            ``validation_fraction`` split; otherwise their scores are only
+            recorded, each epoch, in ``history_`` (``"valid_score"``,
+            ``"task_valid_score"``). One entry per row, so a ``Pipeline``
+            passes it as ``<step>__validation_rows`` and ``GridSearchCV``
+            splits it with the folds.
 
         Returns
         -------
@@ -283,7 +297,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             at the end of the current batch and keeps a consistent model (the
             best weights so far with early stopping), with a warning.
         """
-        return self._swap_in(self._fit, X, y, sample_weight)
+        return self._swap_in(self._fit, X, y, sample_weight, validation_rows)
 
     def _swap_in(self, build, *args):
         """Set the fitted attributes ``build(*args)`` returns; on any error (or Ctrl-C
@@ -298,10 +312,11 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         self.__dict__.update(state)
         return self
 
-    def _fit(self, X, y, sample_weight) -> dict:
+    def _fit(self, X, y, sample_weight, validation_rows=None) -> dict:
         self._validate_params()
         warm = self.warm_start and hasattr(self, "module_")
         inputs, context, fitted = self._prepare_inputs(X, fitting=not warm)
+        validation = _validation_index(validation_rows, len(inputs))
         layout, columns = self._split_targets(y, len(inputs))
         if warm:
             tasks, layout = list(self.tasks_.values()), self.target_layout_
@@ -328,7 +343,17 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
                 optimizer = self._make_optimizer(network.parameters(), device)
                 history = History()
             start = len(history)
-            best_epoch = self._run(network, tasks, weighting, optimizer, data, rng, device, history)
+            best_epoch = self._run(
+                network,
+                tasks,
+                weighting,
+                optimizer,
+                data,
+                rng,
+                device,
+                history,
+                validation=validation,
+            )
         return {
             **fitted,
             "module_": network,
@@ -386,10 +411,29 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             dropout=float(getattr(self, "dropout", 0.0)),
         )
 
-    def _run(self, network, tasks, weighting, optimizer, data, rng, device, history, frozen=()):
-        """Train with the engine; return the best epoch (early stopping) or None."""
+    def _run(
+        self,
+        network,
+        tasks,
+        weighting,
+        optimizer,
+        data,
+        rng,
+        device,
+        history,
+        frozen=(),
+        validation=None,
+    ):
+        """Train with the engine; return the best epoch (early stopping) or None.
+
+        ``validation``: indices of the rows that only validate (``fit``'s
+        ``validation_rows``); else ``early_stopping`` holds out a random share.
+        """
         fit_data, valid = data, None
-        if self.early_stopping:
+        if validation is not None:
+            keep = np.setdiff1d(np.arange(len(data)), validation)
+            valid, fit_data = data.take(validation), data.take(keep)
+        elif self.early_stopping:
             n = len(data)
             n_valid = max(1, int(round(self.validation_fraction * n)))
             if n - n_valid < 1:
@@ -412,6 +456,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
                 self.tol,
                 self.n_iter_no_change,
                 self.verbose,
+                stop=bool(self.early_stopping),
             )
             callbacks.append(stopper)
         if self.verbose:
@@ -432,7 +477,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         engine.fit(fit_data, history, rng)
         if not (engine.stop_training or engine.interrupted):
             _warn_if_still_improving(history[start:], self.n_iter_no_change, self.tol)
-        return None if stopper is None else stopper.best_epoch
+        return None if stopper is None or not stopper.stop else stopper.best_epoch
 
     def _callbacks(self) -> list:
         """Engine callbacks of this estimator's own (before the common ones)."""
@@ -778,6 +823,40 @@ def _warn_if_still_improving(records, patience: int, tol: float) -> None:
             ConvergenceWarning,
             stacklevel=user_stacklevel(),
         )
+
+
+def _validation_index(rows, n: int) -> np.ndarray | None:
+    """``fit``'s ``validation_rows`` as sorted row indices (None: no validation rows)."""
+    if rows is None:
+        return None
+    arr = np.asarray(rows)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise ValueError(
+                f"validation_rows as a boolean mask must have one entry per row of X "
+                f"({n}), got shape {arr.shape}."
+            )
+        index = np.flatnonzero(arr)
+    elif arr.ndim == 1 and (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
+        index = np.unique(arr.astype(np.int64))
+        if len(index) != len(arr):
+            raise ValueError("validation_rows holds a row index more than once.")
+        if index.size and (index[0] < -n or index[-1] >= n):
+            raise ValueError(
+                f"validation_rows holds row indices outside [0, {n}) for X of {n} rows."
+            )
+        index = np.unique(np.where(index < 0, index + n, index))
+    else:
+        raise ValueError(
+            "validation_rows must be a boolean mask of shape (n_samples,) or a 1-D array of "
+            f"row indices, got {np.asarray(rows, dtype=object).ravel()[:5].tolist()!r}."
+        )
+    if len(index) == 0 or len(index) == n:
+        raise ValueError(
+            f"validation_rows selects {len(index)} of the {n} rows; it must leave at least "
+            "one row to validate on and one to train on."
+        )
+    return index
 
 
 def _unseen_labels(task, column, context) -> list[str]:

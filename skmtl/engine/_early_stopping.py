@@ -25,6 +25,9 @@ class EarlyStopping(Callback):
     patience : int
         Epochs without improvement before stopping.
     verbose : int
+    stop : bool, default=True
+        False: only record the validation scores in each epoch's record (no
+        stopping, no restoring).
 
     Attributes
     ----------
@@ -32,13 +35,16 @@ class EarlyStopping(Callback):
         The epoch whose weights were restored at the end of fit.
     """
 
-    def __init__(self, score: Callable, tol: float, patience: int, verbose: int = 0) -> None:
+    def __init__(
+        self, score: Callable, tol: float, patience: int, verbose: int = 0, stop: bool = True
+    ) -> None:
         self.score, self.tol, self.patience, self.verbose = (
             score,
             float(tol),
             int(patience),
             verbose,
         )
+        self.stop = bool(stop)
         self.best_epoch = None
 
     def on_fit_begin(self, engine) -> None:
@@ -49,6 +55,8 @@ class EarlyStopping(Callback):
         record["task_valid_score"] = scores
         finite = [s for s in scores.values() if np.isfinite(s)]
         record["valid_score"] = score = float(np.mean(finite)) if finite else float("nan")
+        if not self.stop:
+            return
         if np.isfinite(score) and score > self.best_score + self.tol:
             self.best_score, self.best_epoch, self.stall = score, record["epoch"], 0
             self.best_state = copy.deepcopy(engine.network.state_dict())

@@ -20,11 +20,7 @@ PARAMS_DOC["shared"] = """\
         Normalisation after each shared layer.
     head_hidden_layer_sizes : tuple of int, default=()
         Private hidden layers of each task head.
-    tasks : dict, default=None
-        Override inferred task types: ``{task: "binary" | "multiclass" |
-        "multilabel"}``. Inference uses :func:`sklearn.utils.multiclass.type_of_target`;
-        a column whose cells are lists/sets of labels is multilabel.
-    task_weights : dict or sequence of float, default=None
+{tasks}    task_weights : dict or sequence of float, default=None
         Static weight of each task's loss (None: all 1). Tunable per task in
         a grid search as ``task_weights__<task>``.
         With ``weighting=WeightConditioned()`` they act after fit instead: the
@@ -42,6 +38,32 @@ PARAMS_DOC["shared"] = """\
         :class:`~skmtl.architectures.Hierarchical`; its parameters are
         searchable as ``architecture__<param>``.
 """
+#: The ``tasks`` entry of each estimator (``PARAMS_DOC["shared"]`` holds ``{tasks}``).
+PARAMS_DOC["tasks"] = {
+    "classifier": """\
+    tasks : dict, default=None
+        Override inferred task types: ``{task: "binary" | "multiclass" |
+        "multilabel"}``. Inference uses :func:`sklearn.utils.multiclass.type_of_target`
+        on the labelled cells; a column whose cells are lists/sets of labels is
+        multilabel. Integer labels in a float column (NaN for the missing cells)
+        keep integer classes and predictions.
+""",
+    "regressor": """\
+    tasks : dict, default=None
+        Every task is ``"continuous"``; ``tasks`` groups several columns into
+        one multi-output task: ``{task: {"type": "continuous", "columns":
+        [...]}}``.
+""",
+    "estimator": """\
+    tasks : dict, default=None
+        Override inferred task types: ``{task: "binary" | "multiclass" |
+        "multilabel" | "continuous"}``, or ``{task: {"type": "continuous",
+        "columns": [...]}}`` to group several columns into one multi-output
+        task. Inference uses :func:`sklearn.utils.multiclass.type_of_target` on
+        the labelled cells (a float column with non-integral values is
+        continuous); a column whose cells are lists/sets of labels is multilabel.
+""",
+}
 PARAMS_DOC["classification"] = """\
     threshold : float or dict, default=0.5
         Decision threshold of multilabel tasks: one float, or a dict by task
@@ -70,7 +92,8 @@ PARAMS_DOC["training"] = """\
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows and stop when the mean
         validation score has not improved by ``tol`` for ``n_iter_no_change``
-        epochs; the best epoch's weights are restored.
+        epochs; the best epoch's weights are restored. ``fit(...,
+        validation_rows=...)`` names the validation rows instead (a dev split).
     validation_fraction : float, default=0.1
         Share of rows held out for early stopping.
     n_iter_no_change : int, default=10

@@ -152,6 +152,7 @@ class MultiTaskSeq2Seq(BaseMultiTaskEstimator):
         Hold out ``validation_fraction`` of the rows and stop when the mean
         validation score (subword BLEU of greedy outputs for generation tasks)
         has not improved by ``tol`` for ``n_iter_no_change`` epochs.
+        ``fit(..., validation_rows=...)`` names the validation rows instead.
     validation_fraction : float, default=0.1
     n_iter_no_change : int, default=3
     tol : float, default=0.0
@@ -300,28 +301,35 @@ class MultiTaskSeq2Seq(BaseMultiTaskEstimator):
             )
 
     # -- hooks ------------------------------------------------------------------------
-    def _fit(self, X, y, sample_weight) -> dict:
+    def _fit(self, X, y, sample_weight, validation_rows=None) -> dict:
         self._validate_params()
         if self.warm_start and hasattr(self, "module_"):
-            return super()._fit(X, y, sample_weight)
-        self._new_tokenizer = self._learn_tokenizer(X, y)
+            return super()._fit(X, y, sample_weight, validation_rows)
+        self._new_tokenizer = self._learn_tokenizer(X, y, validation_rows)
         try:
-            return super()._fit(X, y, sample_weight)
+            return super()._fit(X, y, sample_weight, validation_rows)
         finally:
             del self._new_tokenizer
 
-    def _learn_tokenizer(self, X, y) -> SubwordTokenizer:
+    def _learn_tokenizer(self, X, y, validation_rows=None) -> SubwordTokenizer:
         """The joint subword model of the sources and every text target of ``y``
-        (or the ``tokenizer`` given)."""
+        (or the ``tokenizer`` given); validation rows are left out."""
         texts = _check_sources(X)
         if self.tokenizer is not None:
             return self.tokenizer
+        train = np.ones(len(texts), dtype=bool)
+        if validation_rows is not None:
+            train[self._validation_rows(validation_rows, len(texts))] = False
+        texts = [t for t, keep in zip(texts, train, strict=True) if keep]
         _, columns = split_targets(y)
         for name, column in columns.items():
             if name in (self.tasks or {}) and self.tasks[name] != "generation":
                 continue
             if name in (self.tasks or {}) or _texts(column):
-                texts += [c for c in check_texts_column(name, column) if c is not None]
+                cells = check_texts_column(name, column)
+                texts += [
+                    c for c, keep in zip(cells, train, strict=False) if keep and c is not None
+                ]
         return SubwordTokenizer.train(
             texts, vocab_size=self.vocab_size, model_type=self.subword_model
         )

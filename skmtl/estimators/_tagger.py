@@ -139,7 +139,8 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the sentences; stop when the mean
         validation accuracy has not improved by ``tol`` for ``n_iter_no_change``
-        epochs and restore the best epoch's weights.
+        epochs and restore the best epoch's weights. ``fit(...,
+        validation_rows=...)`` names the validation sentences instead (a dev split).
     validation_fraction : float, default=0.1
         Share of sentences held out for early stopping.
     n_iter_no_change : int, default=3
