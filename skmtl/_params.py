@@ -20,6 +20,13 @@ __all__ = ["PerTask", "per_task_values", "set_per_task", "store_init_params"]
 class PerTask(dict):
     """A dict by task name with a ``default`` for the tasks it does not name.
 
+    Parameters
+    ----------
+    entries : mapping or iterable of (task, value) pairs, default=()
+        The values of the named tasks.
+    default : object, default=None
+        The value of every task the entries do not name.
+
     Examples
     --------
     >>> from skmtl import PerTask

@@ -177,6 +177,13 @@ def token_accuracy(y_true: Iterable, y_pred: Iterable) -> float:
     Sentences whose truth is ``None`` are skipped. Works for any tag set
     (POS tags, IOB2 tags, ...). Returns NaN when no token is labelled.
 
+    Parameters
+    ----------
+    y_true : iterable of list of str or None
+        The true tags of each sentence (None: an unlabelled sentence).
+    y_pred : iterable of list of str
+        The predicted tags, one list per sentence, of the same lengths.
+
     Raises
     ------
     ValueError

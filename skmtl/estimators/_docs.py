@@ -100,15 +100,15 @@ PARAMS_DOC["training"] = """\
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
         Minimum improvement of the validation score.
+    weight_averaging : float, default=0.0
+        Decay of an exponential moving average of the weights, updated after
+        every step (0: off), with a warm-up; the averaged weights are the ones
+        validated (early stopping) and kept at the end of fit.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling, dropout and the validation split;
         an int gives identical results run to run on CPU.
     verbose : int, default=0
         Print one line per epoch when > 0.
-    weight_averaging : float, default=0.0
-        Decay of an exponential moving average of the weights, updated after
-        every step (0: off), with a warm-up; the averaged weights are the ones
-        validated (early stopping) and kept at the end of fit.
     warm_start : bool, default=False
         Continue training the fitted model on the next ``fit`` call.
     record_gradients : bool, default=False

@@ -62,6 +62,8 @@ class GenerationTask(Task):
         Ids of the begin- and end-of-sequence subwords.
     max_length : int
         Longest trained target, in subwords (EOS included).
+    label_smoothing : float, default=0.0
+        Of the training cross-entropy.
 
     Attributes
     ----------
@@ -69,8 +71,6 @@ class GenerationTask(Task):
         Decoding settings used by :meth:`predict` (defaults: greedy, up to
         ``max_length`` subwords, 1.0); an estimator sets them on a copy made by
         :meth:`with_decoding`, so a fitted task is never changed by predict.
-    label_smoothing : float
-        Of the training cross-entropy.
     """
 
     type: ClassVar[str] = "generation"

@@ -283,7 +283,16 @@ class Condition(nn.Module):
 
 
 def conditioned(network, weights):
-    """Context manager: ``network`` conditioned on ``weights`` (restored after)."""
+    """Context manager: ``network`` conditioned on ``weights`` (restored after).
+
+    Parameters
+    ----------
+    network : nn.Module
+        A network whose ``weighting`` state is a weight condition (else nothing
+        is done).
+    weights : array-like of shape (n_tasks,) or (n_rows, n_tasks), or None
+        The task weights to predict under (None: leave the network as it is).
+    """
     return _Conditioned(network, weights)
 
 
