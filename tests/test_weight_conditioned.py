@@ -17,7 +17,7 @@ from skmtl import (
     MultiTaskSeq2Seq,
     MultiTaskTagger,
 )
-from skmtl.architectures import Hierarchical, MMoE
+from skmtl.architectures import CGC, PLE, CrossStitch, DSelectK, Hierarchical, MMoE
 from skmtl.encoders import FeatureStack, TextEncoder
 from skmtl.engine import Engine
 from skmtl.weighting import EqualWeighting, WeightConditioned, conditioned
@@ -350,6 +350,18 @@ def _every_estimator():
         "classifier": (MultiTaskClassifier(hidden_layer_sizes=(8,)), X, Yc),
         "mmoe": (
             MultiTaskClassifier(hidden_layer_sizes=(8,), architecture=MMoE(n_experts=2)),
+            X,
+            Yc,
+        ),
+        "ple": (MultiTaskClassifier(hidden_layer_sizes=(8, 8), architecture=PLE()), X, Yc),
+        "cgc": (MultiTaskClassifier(hidden_layer_sizes=(8,), architecture=CGC()), X, Yc),
+        "cross_stitch": (
+            MultiTaskClassifier(hidden_layer_sizes=(8, 8), architecture=CrossStitch()),
+            X,
+            Yc,
+        ),
+        "dselect_k": (
+            MultiTaskClassifier(hidden_layer_sizes=(8,), architecture=DSelectK(n_experts=3, k=2)),
             X,
             Yc,
         ),
