@@ -425,3 +425,22 @@ def test_contextual_layers_condition_their_norms_and_dense_ones_their_pre_activa
     assert {"_FiLMNorm", "_FiLMLinear"} <= kinds and "_FiLMBlock" not in kinds
     norms = [m for m in model.module_.modules() if type(m).__name__ == "_FiLMNorm"]
     assert len(norms) == 2  # one inside each residual convolution's branch
+
+
+def test_train_step_outside_run_epoch_needs_the_row_owners():
+    X, Y = conflicting(n=12)
+    model = conditioned_regressor(max_epochs=1, batch_size=12).fit(X, Y)
+    network = model.module_
+    engine = Engine(
+        network,
+        list(model.tasks_.values()),
+        weighting=model.weighting_,
+        optimizer=torch.optim.SGD(network.parameters(), lr=0.0),
+        sampler=None,
+        max_epochs=1,
+        device=torch.device("cpu"),
+    )
+    engine.prepare(model.prepare_data(X, Y))
+    targets = {t: v.rows(0, 12) for t, v in engine.tensors.items()}
+    with pytest.raises(RuntimeError, match="weights rows: call train_step through run_epoch"):
+        engine.train_step(torch.from_numpy(X.astype(np.float32)), targets)

@@ -88,6 +88,10 @@ class Engine:
         self.min_batch_rows = int(min_batch_rows)
         self.stop_training = False
         self.interrupted = False
+        # Set by run_epoch for each batch: the batch's row count and, per task, the row
+        # of each target element (for strategies that weight rows, see train_step).
+        self.batch_rows: int | None = None
+        self.owners: dict | None = None
 
     # ------------------------------------------------------------ the loop
 
@@ -208,6 +212,11 @@ class Engine:
         row_weights = self.weighting.begin_step(self.network, self.batch_rows)
         factors = None
         if row_weights is not None:
+            if self.owners is None:
+                raise RuntimeError(
+                    f"{type(self.weighting).__name__} weights rows: call train_step through "
+                    "run_epoch, or set engine.owners and engine.batch_rows for the batch."
+                )
             targets, factors = self._reweight(targets, row_weights)
         out = self.network(batch)
         losses, present = self.get_loss(out, batch, targets)

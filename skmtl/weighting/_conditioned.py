@@ -219,7 +219,7 @@ class WeightConditioned(WeightingStrategy):
     def begin_step(self, network, n_rows: int):
         """Draw the step's weights, condition ``network`` on them; return ``n_tasks *`` them
         per row (the engine scales each row's task losses by them)."""
-        n = max(int(n_rows), 1)
+        n = max(int(n_rows or 1), 1)
         if self.sampling == "row":
             lam = self.draw(n)
         else:
