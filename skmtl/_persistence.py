@@ -116,6 +116,7 @@ def check_skmtl_version(estimator_name: str, original: str | None) -> None:
 def _allowed_classes() -> dict[str, type]:
     from . import architectures as a
     from . import estimators as e
+    from . import sampling as s
     from . import weighting as w
     from .encoders import SubwordTokenizer, TextEncoder
 
@@ -136,6 +137,12 @@ def _allowed_classes() -> dict[str, type]:
             a.Hierarchical,
             a.MMoE,
             a.PLE,
+        ),
+        "skmtl.sampling": (
+            s.AnnealedSampling,
+            s.ProportionalSampling,
+            s.TemperatureSampling,
+            s.UniformSampling,
         ),
         "skmtl.weighting": (
             w.AlignedMTL,

@@ -42,6 +42,7 @@ from .engine import (
     predict,
 )
 from .metrics import task_score
+from .sampling import resolve_task_sampling
 from .tasks import TargetLayout, columns_for, split_targets
 from .utils import missing_mask, user_stacklevel
 from .weighting import EqualWeighting
@@ -120,6 +121,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
                 "architecture must be None or a sharing architecture such as "
                 f"skmtl.architectures.MMoE(), got {arch!r}."
             )
+        resolve_task_sampling(getattr(self, "task_sampling", None))  # a clear error now
         decay = getattr(self, "weight_averaging", 0.0)
         if isinstance(decay, bool) or not isinstance(decay, numbers.Real) or not 0 <= decay < 1:
             raise ValueError(f"weight_averaging must be a float in [0, 1), got {decay!r}.")
@@ -472,6 +474,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             callbacks=callbacks,
             frozen=frozen,
             min_batch_rows=2 if getattr(self, "normalization", None) == "batch" else 1,
+            task_sampler=resolve_task_sampling(getattr(self, "task_sampling", None)),
         )
         start = len(history)
         engine.fit(fit_data, history, rng)

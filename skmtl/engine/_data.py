@@ -97,6 +97,24 @@ class TaskTensors:
         lengths = torch.from_numpy(np.diff(self.offsets[start : stop + 1])).to(device)
         return torch.repeat_interleave(torch.arange(stop - start, device=device), lengths)
 
+    def labelled_rows(self) -> np.ndarray:
+        """Whether each row has an element of positive weight (a label that trains)."""
+        weight = self.weight.detach().cpu().numpy()
+        if self.offsets is None:
+            return weight.reshape(len(weight), -1).sum(axis=1) > 0
+        cumulative = np.concatenate([[0.0], np.cumsum(weight, dtype=np.float64)])
+        return cumulative[self.offsets[1:]] - cumulative[self.offsets[:-1]] > 0
+
+    def keep_rows(self, keep: np.ndarray) -> TaskTensors:
+        """A copy whose rows where ``keep`` is False have weight 0 (they train nothing)."""
+        mask = torch.from_numpy(np.asarray(keep, dtype=bool)).to(self.weight.device)
+        if self.offsets is not None:
+            mask = torch.repeat_interleave(
+                mask, torch.from_numpy(np.diff(self.offsets)).to(mask.device)
+            )
+        mask = mask.reshape((-1,) + (1,) * (self.weight.dim() - 1))
+        return TaskTensors(self.target, self.weight * mask.to(self.weight.dtype), self.offsets)
+
     def rows(self, start: int, stop: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``(target, weight)`` of rows ``start:stop``."""
         if self.offsets is not None:

@@ -23,6 +23,7 @@ from torch import nn
 from ..utils import user_stacklevel
 from ..weighting import conditioned
 from ._data import TaskTensors, TrainingData, to_device
+from ._holdout import HeldOutBatches, split_holdout
 from ._protocols import Callback
 from ._stats import EpochStats
 
@@ -59,6 +60,10 @@ class Engine:
     min_batch_rows : int, default=1
         Batches with fewer rows are skipped (2 with batch normalisation, which
         cannot train on one row), except when the epoch has a single batch.
+    task_sampler : TaskSampler or None, default=None
+        Decides each epoch's (task, row) draws (:mod:`skmtl.sampling`); the
+        ``sampler`` then cuts them into batches. None: the natural order, every
+        row once with all its labels.
     """
 
     def __init__(
@@ -74,6 +79,7 @@ class Engine:
         callbacks: Sequence[Callback] = (),
         frozen: Sequence[nn.Module] = (),
         min_batch_rows: int = 1,
+        task_sampler=None,
     ) -> None:
         self.network = network
         self.tasks = list(tasks)
@@ -86,12 +92,15 @@ class Engine:
         self.callbacks = list(callbacks)
         self.frozen = list(frozen)
         self.min_batch_rows = int(min_batch_rows)
+        self.task_sampler = task_sampler
         self.stop_training = False
         self.interrupted = False
         # Set by run_epoch for each batch: the batch's row count and, per task, the row
         # of each target element (for strategies that weight rows, see train_step).
         self.batch_rows: int | None = None
         self.owners: dict | None = None
+        # Batches of the rows the strategy holds out for itself (see holdout_share).
+        self.held_out: HeldOutBatches | None = None
 
     # ------------------------------------------------------------ the loop
 
@@ -103,6 +112,11 @@ class Engine:
         weights so far), a warning is issued and ``self.interrupted`` is set.
         """
         self.history, self.rng = history, rng
+        data, held_out = split_holdout(data, self.weighting.holdout_share(), rng)
+        self.held_out = None
+        if held_out is not None:
+            size = getattr(self.sampler, "batch_size", len(held_out))
+            self.held_out = HeldOutBatches(held_out, self.names, size, self.device, rng)
         self.prepare(data)
         start = len(history)
         self.stop_training = False
@@ -170,15 +184,46 @@ class Engine:
         }
         weights = data.task_weights if data.task_weights is not None else np.ones(len(self.names))
         self.task_weights = torch.from_numpy(np.asarray(weights, np.float32)).to(self.device)
+        # Each task's pool for the task sampler: the rows with a label that trains.
+        self.pools = [np.flatnonzero(self.tensors[t].labelled_rows()) for t in self.names]
+
+    def epoch_order(self, epoch: int):
+        """``(order, bounds, drawn)``: the epoch's rows, batch boundaries into them and,
+        with a task sampler whose draws train their own task only, the task index each
+        row was drawn for (else None)."""
+        if self.task_sampler is None:
+            order, bounds = self.sampler.epoch(self.data.inputs, self.rng)
+            return order, bounds, None
+        rows, drawn = self.task_sampler.draw(self.pools, epoch, self.max_epochs, self.rng)
+        self.task_draws = np.bincount(drawn, minlength=len(self.names))
+        if self.task_sampler.batches == "per_task":
+            parts = [np.flatnonzero(drawn == t) for t in range(len(self.names))]
+        else:
+            parts = [np.arange(rows.size)]
+        batches = []
+        for part in parts:
+            if part.size == 0:
+                continue
+            sub, bounds = self.sampler.epoch(self.data.inputs.take(rows[part]), self.rng)
+            batches.extend(part[sub[a:b]] for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+        if self.task_sampler.batches == "per_task":
+            batches = [batches[i] for i in self.rng.permutation(len(batches))]
+        picks = np.concatenate(batches) if batches else np.zeros(0, dtype=np.int64)
+        bounds = np.zeros(len(batches) + 1, dtype=np.int64)
+        np.cumsum([b.size for b in batches], out=bounds[1:])
+        keep = drawn[picks] if self.task_sampler.labels == "drawn" else None
+        return rows[picks], bounds, keep
 
     def run_epoch(self, epoch: int) -> dict:
         """One pass over the training rows; returns the epoch's history record."""
         self.network.train()
         for part in self.frozen:
             part.eval()
-        order, bounds = self.sampler.epoch(self.data.inputs, self.rng)
+        order, bounds, drawn = self.epoch_order(epoch)
         X = self.data.inputs.take(order)
         tensors = {t: v.permute(order) for t, v in self.tensors.items()}
+        if drawn is not None:  # a row drawn for task j trains task j only
+            tensors = {t: v.keep_rows(drawn == j) for j, (t, v) in enumerate(tensors.items())}
         stats = EpochStats(self.names, self.device)
         single = len(bounds) == 2
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
@@ -199,7 +244,10 @@ class Engine:
             for cb in self.callbacks:
                 cb.on_batch_end(self)
         self.weighting.end_epoch(stats.task_loss())
-        return stats.record(epoch)
+        record = stats.record(epoch)
+        if self.task_sampler is not None:  # how many rows were drawn for each task
+            record["task_draws"] = dict(zip(self.names, map(int, self.task_draws), strict=True))
+        return record
 
     # ------------------------------------------------------------ hooks
 
@@ -209,6 +257,8 @@ class Engine:
         Returns ``(losses, present, used)``: each task's loss, whether it had a
         labelled element, and the weight the strategy gave it.
         """
+        if self.held_out is not None:
+            self.weighting.meta_step(self, batch, targets, *self.held_out.next())
         row_weights = self.weighting.begin_step(self.network, self.batch_rows)
         factors = None
         if row_weights is not None:
@@ -241,6 +291,10 @@ class Engine:
             factors.append(scaled.sum() / total.clamp(min=torch.finfo(total.dtype).tiny))
             out[name] = (target, scaled)
         return out, torch.stack(factors)
+
+    def task_losses(self, batch, targets) -> tuple[torch.Tensor, torch.Tensor]:
+        """The network's per-task losses and presence on a batch (one forward pass)."""
+        return self.get_loss(self.network(batch), batch, targets)
 
     def get_loss(self, out, batch, targets) -> tuple[torch.Tensor, torch.Tensor]:
         """Each task's masked loss on the batch, and whether it had a labelled element."""

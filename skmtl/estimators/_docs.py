@@ -37,6 +37,10 @@ PARAMS_DOC["shared"] = """\
         :class:`~skmtl.architectures.CrossStitch` or
         :class:`~skmtl.architectures.Hierarchical`; its parameters are
         searchable as ``architecture__<param>``.
+    task_sampling : None, str or TaskSampler, default=None
+        How often each task's rows are drawn per epoch (:mod:`skmtl.sampling`):
+        None (every row once), "proportional", "uniform", "temperature",
+        "annealed" or a sampler object (``task_sampling__<param>``).
 """
 #: The ``tasks`` entry of each estimator (``PARAMS_DOC["shared"]`` holds ``{tasks}``).
 PARAMS_DOC["tasks"] = {

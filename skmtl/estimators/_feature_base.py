@@ -49,6 +49,7 @@ class FeatureEstimatorBase(BaseMultiTaskEstimator):
         task_weights: Mapping | Sequence | None = None,
         weighting=None,
         architecture=None,
+        task_sampling=None,
         learning_rate: float = 1e-3,
         weight_decay: float = 1e-4,
         batch_size: int = 128,

@@ -40,6 +40,7 @@ class ClassificationBase(FeatureEstimatorBase):
         task_weights=None,
         weighting=None,
         architecture=None,
+        task_sampling=None,
         threshold=0.5,
         min_labels=0,
         class_weight=None,

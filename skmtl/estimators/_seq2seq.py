@@ -138,6 +138,10 @@ class MultiTaskSeq2Seq(BaseMultiTaskEstimator):
         How the task losses are combined (None: equal weights).
     architecture : Architecture, default=None
         How the tasks share the encoder layers (None: hard sharing).
+    task_sampling : None, str or TaskSampler, default=None
+        How often each task's rows are drawn per epoch (:mod:`skmtl.sampling`):
+        None (every row once), "proportional", "uniform", "temperature",
+        "annealed" or a sampler object (``task_sampling__<param>``).
     learning_rate : float, default=5e-4
         Peak AdamW rate, reached after ``warmup_steps``.
     weight_decay : float, default=0.0
@@ -224,6 +228,7 @@ class MultiTaskSeq2Seq(BaseMultiTaskEstimator):
         task_weights=None,
         weighting=None,
         architecture=None,
+        task_sampling=None,
         learning_rate=5e-4,
         weight_decay=0.0,
         warmup_steps=400,

@@ -117,6 +117,10 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
     architecture : Architecture, default=None
         How the tasks share the encoder's contextual layers (None:
         :class:`~skmtl.architectures.HardSharing`).
+    task_sampling : None, str or TaskSampler, default=None
+        How often each task's rows are drawn per epoch (:mod:`skmtl.sampling`):
+        None (every row once), "proportional", "uniform", "temperature",
+        "annealed" or a sampler object (``task_sampling__<param>``).
     class_weight : None, "balanced" or dict, default=None
         Per-task class (tag) weights: "balanced" for every task, or a dict by
         task of None / "balanced" / ``{tag: weight}``.
@@ -201,6 +205,7 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
         task_weights=None,
         weighting=None,
         architecture=None,
+        task_sampling=None,
         class_weight=None,
         learning_rate=2e-3,
         weight_decay=1e-4,
