@@ -94,6 +94,28 @@ class WeightingStrategy(BaseEstimator):
     def end_epoch(self, epoch_task_losses) -> None:
         """Hook for strategies that adapt between epochs (default: nothing)."""
 
+    # ------------------------------------------------------------ held-out rows
+
+    def holdout_share(self) -> float:
+        """Share of the training rows the strategy holds out for its own objective.
+
+        A strategy that learns its weights on data the network does not train
+        on (Auto-Lambda's bilevel step) returns a share in (0, 1): the engine
+        then sets that share of the training rows aside (at random, once per
+        fit) and calls :meth:`meta_step` before every training step with a
+        batch of them. Default: 0 (every row trains the network).
+        """
+        return 0.0
+
+    def meta_step(self, engine, batch, targets, meta_batch, meta_targets) -> None:
+        """Called by the engine before each training step when :meth:`holdout_share`
+        is positive, with the step's training batch and a batch of held-out rows.
+
+        ``engine.task_losses(batch, targets)`` gives the network's per-task
+        losses and presence on a batch; ``engine.network``, ``engine.optimizer``
+        and ``engine.task_weights`` are available (default: nothing).
+        """
+
     # ------------------------------------------------------------ conditioning
 
     def condition_stack(self, stack, state):
