@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import ScheduleSampling, check_number
+from ._base import ScheduleSampling, check_number, with_schedule_params
 
 __all__ = ["AnnealedSampling"]
 
 
+@with_schedule_params
 class AnnealedSampling(ScheduleSampling):
     """``p_t ∝ n_t^alpha_e`` with ``alpha_e = 1 - decay (e - 1) / (E - 1)`` in epoch ``e`` of ``E``.
 
@@ -26,14 +27,7 @@ class AnnealedSampling(ScheduleSampling):
     ----------
     decay : float, default=0.8
         How far ``alpha`` falls by the last epoch, in [0, 1].
-    max_examples_per_task : int or None, default=None
-        Cap on each task's pool size (in ``p_t`` and in the epoch length).
-    epoch_size : int or None, default=None
-        Draws per epoch (None: ``sum_t min(|pool_t|, cap)``).
-    batches : {"mixed", "per_task"}, default="mixed"
-        Batches mix the tasks, or each holds one task's draws.
-    labels : {"drawn", "all"}, default="drawn"
-        A drawn row trains the task it was drawn for only, or all its labels.
+    {schedule_params}
 
     Examples
     --------

@@ -21,7 +21,14 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from sklearn.base import BaseEstimator
 
-__all__ = ["ScheduleSampling", "TaskSampler", "check_number", "largest_remainder"]
+__all__ = [
+    "SCHEDULE_PARAMS",
+    "ScheduleSampling",
+    "TaskSampler",
+    "check_number",
+    "largest_remainder",
+    "with_schedule_params",
+]
 
 _BATCHES = ("mixed", "per_task")
 _LABELS = ("drawn", "all")
@@ -71,6 +78,31 @@ def _check_int(owner: str, name: str, value) -> None:
         raise ValueError(f"{owner} {name} must be None or an integer >= 1, got {value!r}.")
 
 
+#: The numpydoc entries of the parameters every schedule shares.
+SCHEDULE_PARAMS = """\
+    max_examples_per_task : int or None, default=None
+        Cap on each task's pool size in ``p_t`` and in the epoch length.
+    epoch_size : int or None, default=None
+        Draws per epoch (None: ``sum_t min(|pool_t|, cap)``).
+    batches : {"mixed", "per_task"}, default="mixed"
+        "mixed": every batch mixes the tasks' draws (the weighting strategy
+        sees all tasks in most steps); "per_task": each batch holds one task's
+        draws (jiant's and MT-DNN's heterogeneous batches), in random order.
+    labels : {"drawn", "all"}, default="drawn"
+        "drawn": a row drawn for task ``t`` trains task ``t`` only, so the
+        tasks' shares of the training signal are exactly ``p_t``; "all": it
+        trains every task it has a label for (rows labelled for several tasks
+        then count more than their draw).
+"""
+
+
+def with_schedule_params(cls):
+    """Class decorator: :data:`SCHEDULE_PARAMS` where the docstring has ``{schedule_params}``."""
+    cls.__doc__ = cls.__doc__.replace("    {schedule_params}\n", SCHEDULE_PARAMS)
+    return cls
+
+
+@with_schedule_params
 class ScheduleSampling(BaseEstimator):
     """Base class of the sampling schedules: ``p_t`` over tasks, then the draws.
 
@@ -90,19 +122,7 @@ class ScheduleSampling(BaseEstimator):
 
     Parameters
     ----------
-    max_examples_per_task : int or None, default=None
-        Cap on each task's pool size in ``p_t`` and in the epoch length.
-    epoch_size : int or None, default=None
-        Draws per epoch (None: ``sum_t min(|pool_t|, cap)``).
-    batches : {"mixed", "per_task"}, default="mixed"
-        "mixed": every batch mixes the tasks' draws (the weighting strategy
-        sees all tasks in most steps); "per_task": each batch holds one task's
-        draws (jiant's and MT-DNN's heterogeneous batches), in random order.
-    labels : {"drawn", "all"}, default="drawn"
-        "drawn": a row drawn for task ``t`` trains task ``t`` only, so the
-        tasks' shares of the training signal are exactly ``p_t``; "all": it
-        trains every task it has a label for (rows labelled for several tasks
-        then count more than their draw).
+    {schedule_params}
     """
 
     _name = "ScheduleSampling"

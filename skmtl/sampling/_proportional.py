@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import ScheduleSampling
+from ._base import ScheduleSampling, with_schedule_params
 
 __all__ = ["ProportionalSampling"]
 
 
+@with_schedule_params
 class ProportionalSampling(ScheduleSampling):
     """Draw each task in proportion to its (capped) number of labelled rows.
 
@@ -27,19 +28,13 @@ class ProportionalSampling(ScheduleSampling):
 
     Parameters
     ----------
-    max_examples_per_task : int or None, default=None
-        The cap ``K`` on each task's pool size (T5's examples-proportional mixing).
-    epoch_size : int or None, default=None
-        Draws per epoch (None: ``sum_t n_t``).
-    batches : {"mixed", "per_task"}, default="mixed"
-        Batches mix the tasks, or each holds one task's draws.
-    labels : {"drawn", "all"}, default="drawn"
-        A drawn row trains the task it was drawn for only, or all its labels.
+    {schedule_params}
 
     Examples
     --------
     >>> from skmtl.sampling import ProportionalSampling
-    >>> ProportionalSampling(max_examples_per_task=1000).counts([30000, 2000, 500], 1, 10).tolist()
+    >>> capped = ProportionalSampling(max_examples_per_task=1000)
+    >>> capped.counts([30000, 2000, 500], 1, 10).tolist()
     [1000, 1000, 500]
     """
 

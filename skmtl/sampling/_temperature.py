@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import ScheduleSampling, check_number
+from ._base import ScheduleSampling, check_number, with_schedule_params
 
 __all__ = ["TemperatureSampling"]
 
 
+@with_schedule_params
 class TemperatureSampling(ScheduleSampling):
     """Draw task ``t`` with probability ``p_t ∝ n_t^(1/T)``.
 
@@ -28,14 +29,7 @@ class TemperatureSampling(ScheduleSampling):
     ----------
     temperature : float, default=2.0
         ``T`` (> 0; below 1 favours large tasks even more than proportional).
-    max_examples_per_task : int or None, default=None
-        Cap on each task's pool size (in ``p_t`` and in the epoch length).
-    epoch_size : int or None, default=None
-        Draws per epoch (None: ``sum_t min(|pool_t|, cap)``).
-    batches : {"mixed", "per_task"}, default="mixed"
-        Batches mix the tasks, or each holds one task's draws.
-    labels : {"drawn", "all"}, default="drawn"
-        A drawn row trains the task it was drawn for only, or all its labels.
+    {schedule_params}
 
     Examples
     --------

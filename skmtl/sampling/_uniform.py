@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import ScheduleSampling
+from ._base import ScheduleSampling, with_schedule_params
 
 __all__ = ["UniformSampling"]
 
 
+@with_schedule_params
 class UniformSampling(ScheduleSampling):
     """Draw every task equally often, whatever the size of its corpus.
 
@@ -24,14 +25,7 @@ class UniformSampling(ScheduleSampling):
 
     Parameters
     ----------
-    max_examples_per_task : int or None, default=None
-        Cap on each task's pool size in the epoch length.
-    epoch_size : int or None, default=None
-        Draws per epoch (None: ``sum_t min(|pool_t|, cap)``).
-    batches : {"mixed", "per_task"}, default="mixed"
-        Batches mix the tasks, or each holds one task's draws.
-    labels : {"drawn", "all"}, default="drawn"
-        A drawn row trains the task it was drawn for only, or all its labels.
+    {schedule_params}
 
     Examples
     --------
