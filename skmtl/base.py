@@ -502,7 +502,9 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
 
     # ------------------------------------------------------------ transfer
 
-    def add_tasks(self, X, y, *, freeze_shared: bool = True, sample_weight=None):
+    def add_tasks(
+        self, X, y, *, freeze_shared: bool = True, sample_weight=None, validation_rows=None
+    ):
         """Add a head for each new task in ``y`` and train only what is new.
 
         Transfer learning for a low-resource task: the shared layers (and the
@@ -525,6 +527,10 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             shared layers are fine-tuned with the new heads (existing heads stay fixed).
         sample_weight : array-like of shape (n_samples,) or (n_samples, n_new_tasks)
             Row weights.
+        validation_rows : array-like of bool or int, default=None
+            Rows of ``X`` that only validate the new heads, as in ``fit``: with
+            ``early_stopping`` they replace ``validation_fraction``'s random
+            split (e.g. a small dev set of the low-resource task).
 
         Returns
         -------
@@ -533,7 +539,9 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             fails, the model is left as it was.
         """
         check_is_fitted(self, "module_")
-        return self._swap_in(self._add_tasks, X, y, freeze_shared, sample_weight)
+        return self._swap_in(
+            self._add_tasks, X, y, freeze_shared, sample_weight, validation_rows
+        )
 
     def _new_tasks(self, X, y):
         self._validate_params()
@@ -564,8 +572,9 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         )
         return inputs, context, layout, new_tasks, raw
 
-    def _add_tasks(self, X, y, freeze_shared, sample_weight) -> dict:
+    def _add_tasks(self, X, y, freeze_shared, sample_weight, validation_rows=None) -> dict:
         inputs, context, layout, new_tasks, raw = self._new_tasks(X, y)
+        validation = _validation_index(validation_rows, len(inputs))
         old_tasks = list(self.tasks_.values())
         all_tasks = old_tasks + new_tasks
         data = self._training_data(inputs, context, new_tasks, raw, sample_weight)
@@ -591,7 +600,16 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             start = len(history)
             try:
                 self._run(
-                    network, new_tasks, weighting, optimizer, data, rng, device, history, frozen
+                    network,
+                    new_tasks,
+                    weighting,
+                    optimizer,
+                    data,
+                    rng,
+                    device,
+                    history,
+                    frozen,
+                    validation=validation,
                 )
             finally:
                 network.weighting = saved_state

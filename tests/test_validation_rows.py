@@ -157,3 +157,26 @@ def test_every_estimator_takes_validation_rows(name):
     assert len(history) == 3 and all(np.isfinite(e["valid_score"]) for e in history)
     assert set(history[-1]["task_valid_score"]) == set(model.tasks_)
     model.predict(X[:2])
+
+
+def test_add_tasks_takes_validation_rows_too():
+    X, Y = regression()
+    frame = pd.DataFrame({"a": Y[:, 0]})
+    new = pd.DataFrame({"b": (Y[:, 1] > 0).astype(int)})
+    m = mask_every(len(X))
+    base = MultiTaskEstimator(**FAST).fit(X, frame)
+    with_valid = base.__class__(**FAST).fit(X, frame).add_tasks(X, new, validation_rows=m)
+    subset = base.__class__(**FAST).fit(X, frame).add_tasks(X[~m], new[~m])
+    np.testing.assert_array_equal(with_valid.predict(X)["b"], subset.predict(X)["b"])
+    added = with_valid.history_[FAST["max_epochs"] :]
+    assert len(added) == FAST["max_epochs"]
+    assert all(np.isfinite(e["valid_score"]) for e in added)
+    early = (
+        MultiTaskEstimator(**{**FAST, "max_epochs": 30}, early_stopping=True, n_iter_no_change=2)
+        .fit(X, frame, validation_rows=m)
+        .add_tasks(X, new, validation_rows=m)
+    )
+    assert set(early.history_[-1]["task_valid_score"]) == {"b"}
+    with pytest.raises(ValueError, match="validation_rows"):
+        base.add_tasks(X, new, validation_rows=np.ones(3, dtype=bool))
+    assert list(base.tasks_) == ["a"]  # the failed call left the model as it was
