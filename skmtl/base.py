@@ -539,9 +539,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             fails, the model is left as it was.
         """
         check_is_fitted(self, "module_")
-        return self._swap_in(
-            self._add_tasks, X, y, freeze_shared, sample_weight, validation_rows
-        )
+        return self._swap_in(self._add_tasks, X, y, freeze_shared, sample_weight, validation_rows)
 
     def _new_tasks(self, X, y):
         self._validate_params()
