@@ -15,7 +15,7 @@ other two are missing), subsampled so that their sizes differ 10x and 30x:
 Each test score is on that corpus's whole test split. Features: TF-IDF word
 1-2 grams (20,000, fit on the union of the training texts). Model:
 :class:`skmtl.MultiTaskEstimator`, one shared 256 ReLU layer and a linear
-head per task, AdamW lr 3e-3, batch 256, 5 epochs. Every schedule draws the
+head per task, AdamW lr 3e-3, batch 256, 10 epochs. Every schedule draws the
 same number of (task, row) pairs per epoch (the default epoch length, the sum
 of the pool sizes: 34,000), so every row of the table takes the same number
 of optimiser steps.
@@ -315,7 +315,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data_root")
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rows", help="comma-separated subset of the rows")
     ap.add_argument("--quick", action="store_true", help="smoke run: 10x smaller, 1 seed")

@@ -59,7 +59,18 @@ import pandas as pd
 import torch
 from _common import EWTTagging, GoEmotionsTfidf, machine_info
 
-LOSS_BASED = ("equal", "uncertainty", "dwa", "rlw", "famo", "gradnorm", "dbmtl")
+LOSS_BASED = (
+    "equal",
+    "uncertainty",
+    "dwa",
+    "rlw",
+    "famo",
+    "gradnorm",
+    "dbmtl",
+    "gls",
+    "stch",
+    "imtll",
+)
 GRADIENT = (
     "pcgrad",
     "gradvac",
@@ -70,6 +81,32 @@ GRADIENT = (
     "alignedmtl",
     "upgrad",
     "graddrop",
+    "excessmtl",
+    "fairgrad",
+    "config",
+    "dualproj",
+    "modo",
+    "sdmgrad",
+)
+#: Strategies with their own backward pass that have no ``on="representation"`` mode.
+OTHER = ("moco", "autolambda")
+#: Task-sampling rows: ``<strategy>~<schedule>`` (every row of these data sets has every
+#: task's label, so a schedule changes how often each task trains: a row drawn for one
+#: task trains that task only).
+SAMPLING = ("equal~uniform", "equal~temperature", "equal~annealed")
+#: The strategies added with task sampling (``--rows new``).
+NEW = (
+    "gls",
+    "stch",
+    "imtll",
+    "excessmtl",
+    "fairgrad",
+    "config",
+    "dualproj",
+    "modo",
+    "sdmgrad",
+    "moco",
+    "autolambda",
 )
 STATIC = "static (tuned)"
 GRID = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -79,7 +116,7 @@ def make_strategy(name: str, seed: int):
     """The strategy of a row name: ``"pcgrad"`` or ``"pcgrad@representation"``."""
     from skmtl import weighting as W
 
-    base, _, on = name.partition("@")
+    base, _, on = name.partition("~")[0].partition("@")
     makers = {
         "equal": lambda: W.EqualWeighting(),
         "uncertainty": lambda: W.UncertaintyWeighting(),
@@ -97,6 +134,19 @@ def make_strategy(name: str, seed: int):
         "alignedmtl": lambda: W.AlignedMTL(),
         "upgrad": lambda: W.UPGrad(),
         "graddrop": lambda: W.GradDrop(random_state=seed),
+        "gls": lambda: W.GLS(),
+        "stch": lambda: W.STCH(),
+        "imtll": lambda: W.IMTLL(),
+        "excessmtl": lambda: W.ExcessMTL(),
+        "fairgrad": lambda: W.FairGrad(),
+        "config": lambda: W.ConFIG(),
+        "dualproj": lambda: W.DualProj(),
+        "modo": lambda: (
+            W.MoDo(random_state=seed) if "random_state" in W.MoDo().get_params() else W.MoDo()
+        ),
+        "sdmgrad": lambda: W.SDMGrad(),
+        "moco": lambda: W.MoCo(),
+        "autolambda": lambda: W.AutoLambda(),
     }
     strategy = makers[base]()
     if on:
@@ -104,20 +154,51 @@ def make_strategy(name: str, seed: int):
     return strategy
 
 
-def row_names(skip_parameters: bool = False) -> list[str]:
+def make_sampling(name: str, n_rows: int):
+    """The task sampler of a row name (``"equal~uniform"``; None without ``~``).
+
+    ``epoch_size=n_rows``: every row of these data sets has every task's label, so the
+    default epoch (one draw per labelled (task, row) pair) would take n_tasks times the
+    steps of the natural order; with ``n_rows`` draws an epoch takes the same steps.
+    """
+    from skmtl import sampling as S
+
+    schedule = name.partition("~")[2]
+    if not schedule:
+        return None
+    return {
+        "uniform": S.UniformSampling(epoch_size=n_rows),
+        "temperature": S.TemperatureSampling(temperature=2.0, epoch_size=n_rows),
+        "annealed": S.AnnealedSampling(epoch_size=n_rows),
+    }[schedule]
+
+
+def row_names(skip_parameters: bool = False, rows: str | None = None) -> list[str]:
+    if rows == "new":  # the strategies and schedules added with task sampling
+        gradient = [n for n in NEW if n in GRADIENT]
+        names = [n for n in NEW if n not in GRADIENT or not skip_parameters]
+        return names + [f"{g}@representation" for g in gradient] + list(SAMPLING)
+    if rows:
+        return rows.split(",")
     names = list(LOSS_BASED)
     if not skip_parameters:
         names += list(GRADIENT)
     names += [f"{g}@representation" for g in GRADIENT]
-    return names
+    return names + list(OTHER) + list(SAMPLING)
 
 
 def family(name: str) -> str:
-    base, _, on = name.partition("@")
+    base, _, on = name.partition("~")[0].partition("@")
     if name == STATIC:
         return "static, grid-searched"
+    if "~" in name:
+        return "task sampling (" + name.partition("~")[2] + ")"
+    if base == "autolambda":
+        return "bilevel (held-out rows)"
     if base in LOSS_BASED:
         return "loss-based"
+    if base in OTHER:
+        return "gradient (parameters)"
     return "gradient (representation)" if on else "gradient (parameters)"
 
 
@@ -138,7 +219,7 @@ class GoEmotions(GoEmotionsTfidf):
         )
         self.notes = []
 
-    def estimator(self, strategy, seed, task_weights=None):
+    def estimator(self, strategy, seed, task_weights=None, task_sampling=None):
         from skmtl import MultiTaskClassifier
 
         return MultiTaskClassifier(
@@ -149,6 +230,7 @@ class GoEmotions(GoEmotionsTfidf):
             random_state=seed,
             weighting=strategy,
             task_weights=task_weights,
+            task_sampling=task_sampling,
         )
 
     def search_data(self):
@@ -180,7 +262,7 @@ class EWT(EWTTagging):
             "(skmtl._spans)."
         )
 
-    def estimator(self, strategy, seed, task_weights=None):
+    def estimator(self, strategy, seed, task_weights=None, task_sampling=None):
         from skmtl.encoders import TextEncoder
         from skmtl.estimators import MultiTaskTagger
 
@@ -191,6 +273,7 @@ class EWT(EWTTagging):
             random_state=seed,
             weighting=strategy,
             task_weights=task_weights,
+            task_sampling=task_sampling,
             # the recorded results predate weight averaging (now the tagger's default);
             # pinned off so that they stay reproducible
             weight_averaging=0.0,
@@ -214,9 +297,9 @@ def epoch_clock(strategy):
     return EpochClock(type(strategy))
 
 
-def fit_and_score(data, strategy, seed, task_weights=None, tasks=None) -> dict:
+def fit_and_score(data, strategy, seed, task_weights=None, tasks=None, sampling=None) -> dict:
     X, Y = data.fit_data(tasks)
-    model = data.estimator(strategy, seed, task_weights)
+    model = data.estimator(strategy, seed, task_weights, sampling)
     tic, cpu0 = time.perf_counter(), time.process_time()
     with epoch_clock(strategy) as clock:
         model.fit(X, Y)
@@ -353,17 +436,24 @@ def markdown(result: dict) -> str:
             + f" | {dm} | {r['epoch_time_ratio']:.2f} |"
         )
     tuned = result["static"]
+    lines += [""]
+    if tuned is not None:
+        lines.append(
+            f"`{STATIC}`: `task_weights` {tuned['best']} chosen on dev by GridSearchCV over "
+            f"`task_weights__<task>` in {{{', '.join(str(g) for g in GRID)}}} for every task "
+            "but "
+            f"the first, which keeps 1 (AdamW is invariant to a common scale of the loss, so "
+            f"only ratios matter; {len(tuned['candidates'])} candidates, PredefinedSplit "
+            f"train -> dev, refit=False, seed {s['seeds'][0]}: as many fits as candidates, "
+            f"{tuned['search_s']:.0f} s of wall time here), then fitted on train like every "
+            "other row."
+        )
     lines += [
-        "",
-        f"`{STATIC}`: `task_weights` {tuned['best']} chosen on dev by GridSearchCV over "
-        f"`task_weights__<task>` in {{{', '.join(str(g) for g in GRID)}}} for every task but "
-        f"the first, which keeps 1 (AdamW is invariant to a common scale of the loss, so "
-        f"only ratios matter; {len(tuned['candidates'])} candidates, PredefinedSplit train "
-        f"-> dev, refit=False, seed {s['seeds'][0]}: as many fits as candidates, "
-        f"{tuned['search_s']:.0f} s of wall time here), then fitted on train like every "
-        "other row.",
         "`name@representation`: the aggregator on the gradients with respect to the shared "
-        'representation (`on="representation"`; MGDA-UB for MGDA).',
+        'representation (`on="representation"`; MGDA-UB for MGDA). `equal~<schedule>`: '
+        "equal weighting with `task_sampling=<schedule>` (uniform, temperature T=2, "
+        "annealed; a row drawn for one task trains that task only; `epoch_size` = the "
+        "number of training rows, so an epoch takes the same steps as the natural order).",
         f"Epoch time / equal: process CPU time per training epoch ({m['torch_num_threads']} "
         "torch thread(s); epochs 2..E, so fit's set-up is excluded) over that of equal "
         "weighting with the same seed, median over seeds; CPU time is much less disturbed "
@@ -390,7 +480,12 @@ def main(argv=None) -> None:
         action="store_true",
         help="gradient aggregators in representation mode only",
     )
-    ap.add_argument("--rows", help="comma-separated subset of the strategy rows")
+    ap.add_argument(
+        "--rows", help="comma-separated subset of the strategy rows, or 'new' (see NEW)"
+    )
+    ap.add_argument(
+        "--no-static", action="store_true", help="skip the tuned static weights (a grid search)"
+    )
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     ap.add_argument("--quick", action="store_true", help="smoke run: small subset, 2 epochs")
     ap.add_argument("--out", default=None)
@@ -410,7 +505,7 @@ def main(argv=None) -> None:
     load_start = os.getloadavg()
     t0 = time.perf_counter()
     data = (GoEmotions if args.dataset == "goemotions" else EWT)(args.data_root, args)
-    names = args.rows.split(",") if args.rows else row_names(args.skip_parameters)
+    names = row_names(args.skip_parameters, args.rows)
     if "equal" not in names:
         names = ["equal", *names]
     print(data.describe, flush=True)
@@ -424,13 +519,15 @@ def main(argv=None) -> None:
         single[seed] = {"scores": scores}
         print(f"seed {seed} single-task {scores}", flush=True)
 
-    tuned = tune_static(data, seeds[0])
-    print(f"static weights chosen on dev: {tuned['best']} ({tuned['search_s']:.0f} s)", flush=True)
-
-    runs: dict[str, dict] = {n: {} for n in [*names, STATIC]}
+    tuned = None
+    if not args.no_static:
+        tuned = tune_static(data, seeds[0])
+        print(f"static weights chosen on dev: {tuned['best']} ({tuned['search_s']:.0f} s)")
+    statics = [] if tuned is None else [STATIC]
+    runs: dict[str, dict] = {n: {} for n in [*names, *statics]}
     rng = np.random.RandomState(0)
     for seed in seeds:
-        order = [*names, STATIC]
+        order = [*names, *statics]
         order = [order[i] for i in rng.permutation(len(order))]  # interleave machine noise
         for name in order:
             if name == STATIC:
@@ -438,7 +535,8 @@ def main(argv=None) -> None:
                     data, make_strategy("equal", seed), seed, task_weights=tuned["best"]
                 )
             else:
-                r = fit_and_score(data, make_strategy(name, seed), seed)
+                sampling = make_sampling(name, len(data.fit_data()[1]))
+                r = fit_and_score(data, make_strategy(name, seed), seed, sampling=sampling)
             runs[name][seed] = r
             print(
                 f"seed {seed} {name:26s} "
