@@ -6,6 +6,7 @@ import copy
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
@@ -421,3 +422,12 @@ def test_every_weighting_strategy_trains_with_task_sampling(strategy, batches):
     assert np.isfinite(record["train_loss"])
     assert all(np.isfinite(v) and v > 0 for v in record["task_weight"].values())
     assert np.all(np.isfinite(model.predict_proba(X)[1]))
+
+
+def test_add_tasks_samples_the_new_tasks():
+    X, Y = two_corpora()
+    frame = pd.DataFrame({"a": Y[:, 0], "b": Y[:, 1]})
+    model = MultiTaskClassifier(**FAST).fit(X, frame[["a"]].fillna(0))
+    model.set_params(task_sampling=UniformSampling()).add_tasks(X, frame[["b"]])
+    assert model.history_[-1]["task_draws"] == {"b": 40}
+    assert list(model.tasks_) == ["a", "b"]
