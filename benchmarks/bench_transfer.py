@@ -624,7 +624,7 @@ def plot(out_png: Path) -> None:
         ax.set_ylabel(res["settings"]["metric"])
         ax.set_title(ds)
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
+        ax.legend(fontsize=6)  # each panel: its data set's two weighting strategies differ
     fig.tight_layout()
     out_png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_png, dpi=120)
