@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["PerTask", "per_task_values", "set_per_task", "store_init_params"]
+__all__ = ["PerTask", "is_scalar", "per_task_values", "set_per_task", "store_init_params"]
 
 
 class PerTask(dict):
@@ -59,7 +59,7 @@ class PerTask(dict):
         return (PerTask, (dict(self), self.default))
 
 
-def _is_scalar(value) -> bool:
+def is_scalar(value) -> bool:
     return isinstance(value, (str, numbers.Number)) or (
         isinstance(value, np.ndarray) and value.ndim == 0
     )
@@ -82,7 +82,7 @@ def per_task_values(
         if unknown:
             raise ValueError(f"{param} names unknown tasks {unknown}; the tasks are {names}.")
         out = {n: entries.get(n, fallback) for n in names}
-    elif _is_scalar(value):
+    elif is_scalar(value):
         out = dict.fromkeys(names, value)
     elif isinstance(value, Sequence | np.ndarray):
         if len(value) != len(names):
@@ -102,7 +102,7 @@ def set_per_task(current, entries: dict):
     """The new value of a per-task parameter after ``set_params(<param>__<task>=...)``."""
     if current is None:
         return PerTask(entries)
-    if _is_scalar(current):
+    if is_scalar(current):
         return PerTask(entries, default=current)
     if isinstance(current, Mapping):
         updated = PerTask(current, default=getattr(current, "default", None))

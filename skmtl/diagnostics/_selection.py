@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping, Sequence
-from copy import deepcopy
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.utils import check_random_state, get_tags
+from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 from torch.func import functional_call
 
-from .._params import PerTask, _is_scalar
+from .._params import PerTask, is_scalar
 from ..engine import Engine, to_device
 from ..metrics import task_score
 from ..tasks import columns_for, split_targets
-from ..utils import missing_mask
+from ..utils import delegate_tags, missing_mask
 
 __all__ = ["AuxiliaryTaskSelector", "rank_auxiliary_tasks"]
 
@@ -455,16 +454,9 @@ class AuxiliaryTaskSelector(MetaEstimatorMixin, BaseEstimator):
     The ranking is measured on the training rows, so inside a
     cross-validation every fold ranks on its own training rows. ``fit``
     costs the ranking's two trainings of the estimator plus the final one.
-    A fit that fails leaves a previously fitted selector as it was.
-
-    References
-    ----------
-    C. Fifty, E. Amid, Z. Zhao, T. Yu, R. Anil, C. Finn. "Efficiently
-    Identifying Task Groupings in Multi-Task Learning". NeurIPS 2021.
-
-    Y. Du, W. M. Czarnecki, S. M. Jayakumar, M. Farajtabar, R. Pascanu,
-    B. Lakshminarayanan. "Adapting Auxiliary Losses Using Gradient
-    Similarity". arXiv:1812.02224, 2018.
+    A fit that fails leaves a previously fitted selector as it was. The
+    measures and their references are those of :func:`rank_auxiliary_tasks`
+    (Fifty et al., NeurIPS 2021; Du et al., arXiv:1812.02224, 2018).
 
     Examples
     --------
@@ -520,22 +512,11 @@ class AuxiliaryTaskSelector(MetaEstimatorMixin, BaseEstimator):
         self.random_state = random_state
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        sub = get_tags(self.estimator)
-        tags.estimator_type = sub.estimator_type
-        tags.classifier_tags = deepcopy(sub.classifier_tags)
-        tags.regressor_tags = deepcopy(sub.regressor_tags)
-        tags.input_tags.pairwise = sub.input_tags.pairwise
-        tags.input_tags.sparse = sub.input_tags.sparse
-        tags.input_tags.string = sub.input_tags.string
-        tags.input_tags.two_d_array = sub.input_tags.two_d_array
-        tags.input_tags.allow_nan = sub.input_tags.allow_nan
-        tags.target_tags = deepcopy(sub.target_tags)
+        tags = delegate_tags(super().__sklearn_tags__(), self.estimator)
         # A target and its candidates: y always holds several (named) tasks.
         tags.target_tags.required = True
         tags.target_tags.single_output = False
         tags.target_tags.multi_output = True
-        tags.array_api_support = sub.array_api_support
         return tags
 
     def fit(self, X, y) -> AuxiliaryTaskSelector:
@@ -821,7 +802,7 @@ def _restricted_params(estimator, names: list[str], keep: list[str]) -> dict[str
                 continue
             default = getattr(value, "default", None)
             out[name] = PerTask(entries, default=default) if isinstance(value, PerTask) else entries
-        elif not _is_scalar(value) and isinstance(value, (Sequence, np.ndarray)):
+        elif not is_scalar(value) and isinstance(value, (Sequence, np.ndarray)):
             if len(value) == len(names):
                 out[name] = [value[i] for i, t in enumerate(names) if t in keep_set]
     return out

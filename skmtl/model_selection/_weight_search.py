@@ -7,7 +7,6 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from copy import deepcopy
 from typing import Any
 
 import numpy as np
@@ -17,11 +16,12 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import ParameterGrid, check_cv
-from sklearn.utils import _safe_indexing, get_tags, indexable
+from sklearn.utils import _safe_indexing, indexable
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
+from ..utils import delegate_tags
 from ._split import MultiTaskStratifiedKFold
 
 __all__ = ["TaskWeightSearchCV"]
@@ -219,17 +219,7 @@ class TaskWeightSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.return_train_score = return_train_score
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        sub = get_tags(self.estimator)
-        tags.estimator_type = sub.estimator_type
-        tags.classifier_tags = deepcopy(sub.classifier_tags)
-        tags.regressor_tags = deepcopy(sub.regressor_tags)
-        tags.input_tags.pairwise = sub.input_tags.pairwise
-        tags.input_tags.sparse = sub.input_tags.sparse
-        tags.input_tags.string = sub.input_tags.string
-        tags.input_tags.two_d_array = sub.input_tags.two_d_array
-        tags.target_tags = deepcopy(sub.target_tags)
-        tags.array_api_support = sub.array_api_support
+        tags = delegate_tags(super().__sklearn_tags__(), self.estimator)
         return tags
 
     # ------------------------------------------------------------ fit
