@@ -11,6 +11,7 @@ from skmtl import (
     MultiTaskSeq2Seq,
     MultiTaskTagger,
 )
+from skmtl.diagnostics import AuxiliaryTaskSelector
 from skmtl.encoders import TextEncoder
 from skmtl.model_selection import TaskWeightSearchCV
 from skmtl.weighting import WeightConditioned
@@ -24,11 +25,57 @@ _SGD_REASON = (
 )
 # The classifiers pass these checks: their predicted labels agree although the
 # probabilities differ slightly. The regressor's real-valued outputs do not.
+# AuxiliaryTaskSelector chooses among named tasks: its y must be a DataFrame or a dict that
+# holds the target and at least one candidate. scikit-learn's checks pass an unnamed array
+# of one column (the estimator is multi-output only), which fit refuses with a clear error
+# before it looks at X; every check that fits, or expects X's own error, fails on that.
+# tests/test_task_selection.py checks the same contract on named targets (clone, params,
+# GridSearchCV, cross_validate, no mutation of y, failed refits).
+_NAMED_Y_REASON = (
+    "y must be a DataFrame or dict naming the target and its candidate tasks; the checks "
+    "pass an unnamed one-column array, refused before X is validated"
+)
+_SELECTOR_FIT_CHECKS = (
+    "check_complex_data",
+    "check_dict_unchanged",
+    "check_dont_overwrite_parameters",
+    "check_dtype_object",
+    "check_estimator_sparse_array",
+    "check_estimator_sparse_matrix",
+    "check_estimator_sparse_tag",
+    "check_estimators_dtypes",
+    "check_estimators_empty_data_messages",
+    "check_estimators_fit_returns_self",
+    "check_estimators_nan_inf",
+    "check_estimators_overwrite_params",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_fit2d_1feature",
+    "check_fit2d_1sample",
+    "check_fit2d_predict1d",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_n_features_in",
+    "check_n_features_in_after_fitting",
+    "check_pipeline_consistency",
+    "check_positive_only_tag_during_fit",
+    "check_readonly_memmap_input",
+    "check_regressor_data_not_an_array",
+    "check_regressor_multioutput",
+    "check_regressors_int",
+    "check_regressors_no_decision_function",
+    "check_regressors_train",
+    "check_requires_y_none",
+)
 EXPECTED_FAILED_CHECKS = {
     "MultiTaskRegressor": {
         "check_sample_weight_equivalence_on_dense_data": _SGD_REASON,
         "check_sample_weight_equivalence_on_sparse_data": _SGD_REASON,
     },
+    "AuxiliaryTaskSelector": dict.fromkeys(_SELECTOR_FIT_CHECKS, _NAMED_Y_REASON),
 }
 
 
@@ -46,6 +93,12 @@ def _expected_failed_checks(estimator):
             MultiTaskRegressor(random_state=0, weighting=WeightConditioned(random_state=0)),
             {"task_weights": [0.5, 2.0]},
             cv=2,
+        ),
+        AuxiliaryTaskSelector(
+            MultiTaskRegressor(random_state=0, max_epochs=5, hidden_layer_sizes=(8,)),
+            "0",
+            n_steps=4,
+            random_state=0,
         ),
     ],
     expected_failed_checks=_expected_failed_checks,
