@@ -14,6 +14,8 @@ EXPECTED_OUTPUT = {
     "grid_search_task_weights.py": ["mtl__task_weights__emotion", "emotion_f1_macro", "best:"],
     "partial_labels_regression.py": ["labelled rows", "continuous", "pearson"],
     "translate_and_summarize.py": ["fit:", "de", "subject", "bleu", "rougeL"],
+    "corpora_of_different_sizes.py": ["natural order", "temperature T=2", "annealed", "draws"],
+    "low_resource_target.py": ["ranking of the candidates", "kept:", "with the kept tasks"],
     "weight_conditioned_search.py": [
         "conditioned mean F1",
         "TaskWeightSearchCV: 3 fits + 1 refit",
