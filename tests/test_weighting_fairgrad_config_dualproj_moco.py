@@ -8,9 +8,10 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from _toy_nets import TrunkNet, flat
+from _toy_nets import rand_G as _rand_G
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
-from torch import nn
 
 from skmtl import MultiTaskClassifier, MultiTaskRegressor
 from skmtl.weighting import MGDA, ConFIG, DualProj, MoCo, NashMTL
@@ -29,11 +30,7 @@ cos = torch.nn.functional.cosine_similarity
 
 def rand_G(seed, k=3, n=6, conflict=True):
     """Random float64 gradients; with ``conflict`` the first two conflict."""
-    g = torch.Generator().manual_seed(seed)
-    while True:
-        G = torch.randn(k, n, generator=g, dtype=torch.float64)
-        if not conflict or G[0] @ G[1] < 0:
-            return G
+    return _rand_G(seed, k=k, n=n, conflict=conflict)
 
 
 # --------------------------------------------------------------------------- FairGrad
@@ -296,20 +293,9 @@ def test_against_torchjd():
 # --------------------------------------------------------------------------- backward
 
 
-class Net(nn.Module):
+class Net(TrunkNet):
     def __init__(self, n_tasks=3, seed=0):
-        super().__init__()
-        torch.manual_seed(seed)
-        self.trunk = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 8))
-        self.heads = nn.ModuleList(nn.Linear(8, 1) for _ in range(n_tasks))
-
-    def shared_parameters(self):
-        return list(self.trunk.parameters())
-
-    def forward(self, x):
-        h = self.trunk(x)
-        self.representation = h if self.training and torch.is_grad_enabled() else None
-        return [head(h).squeeze(1) for head in self.heads]
+        super().__init__(n_tasks=n_tasks, seed=seed)
 
 
 def losses_of(net, present, seed=1):
@@ -319,10 +305,6 @@ def losses_of(net, present, seed=1):
     return torch.stack(
         [((o - t).pow(2).mean()) * float(p) for o, t, p in zip(net(x), y, present, strict=True)]
     )
-
-
-def flat(params):
-    return torch.cat([p.reshape(-1) for p in params])
 
 
 AGGREGATORS = {

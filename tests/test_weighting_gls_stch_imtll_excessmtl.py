@@ -8,9 +8,10 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from _toy_nets import TrunkNet, flat
+from _toy_nets import rand_G as _rand_G
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
-from torch import nn
 
 from skmtl import MultiTaskClassifier, MultiTaskRegressor
 from skmtl.weighting import GLS, IMTLL, STCH, ExcessMTL
@@ -18,22 +19,8 @@ from skmtl.weighting import GLS, IMTLL, STCH, ExcessMTL
 ON = torch.tensor([True, True])
 
 
-class Net(nn.Module):
-    """A shared trunk and one linear head per task, like MultiTaskNetwork."""
-
-    def __init__(self, n_in=5, width=8, n_tasks=2, seed=0):
-        super().__init__()
-        torch.manual_seed(seed)
-        self.trunk = nn.Sequential(nn.Linear(n_in, width), nn.Tanh(), nn.Linear(width, width))
-        self.heads = nn.ModuleList(nn.Linear(width, 1) for _ in range(n_tasks))
-
-    def shared_parameters(self):
-        return list(self.trunk.parameters())
-
-    def forward(self, x):
-        h = self.trunk(x)
-        self.representation = h if self.training and torch.is_grad_enabled() else None
-        return [head(h).squeeze(1) for head in self.heads]
+class Net(TrunkNet):
+    """Two tasks by default."""
 
 
 def toy_data(n=64, seed=0):
@@ -61,14 +48,8 @@ def grads(params):
     return [p.grad.clone() if p.grad is not None else torch.zeros_like(p) for p in params]
 
 
-def flat(tensors):
-    return torch.cat([t.reshape(-1) for t in tensors])
-
-
 def rand_G(seed, k=3, n=6, scales=None):
-    g = torch.Generator().manual_seed(seed)
-    G = torch.randn(k, n, generator=g, dtype=torch.float64)
-    return G if scales is None else G * torch.tensor(scales, dtype=torch.float64)[:, None]
+    return _rand_G(seed, k=k, n=n, scales=scales)
 
 
 # --------------------------------------------------------------------------- GLS

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _toy_nets import TrunkNet, flat
+from _toy_nets import rand_G as _rand_G
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from torch import nn
@@ -21,8 +23,7 @@ from skmtl.weighting._simplex import project_simplex
 
 
 def rand_G(seed, k=3, n=6):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randn(k, n, generator=g, dtype=torch.float64)
+    return _rand_G(seed, k=k, n=n)
 
 
 def on_simplex(w, tol=1e-9):
@@ -175,21 +176,9 @@ AGGREGATORS = {
 }
 
 
-class Net(nn.Module):
+class Net(TrunkNet):
     def __init__(self, n_tasks=3, seed=0):
-        super().__init__()
-        torch.manual_seed(seed)
-        self.trunk = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 8))
-        self.heads = nn.ModuleList(nn.Linear(8, 1) for _ in range(n_tasks))
-        self.weighting = None
-
-    def shared_parameters(self):
-        return list(self.trunk.parameters())
-
-    def forward(self, x):
-        h = self.trunk(x)
-        self.representation = h if self.training and torch.is_grad_enabled() else None
-        return [head(h).squeeze(1) for head in self.heads]
+        super().__init__(n_tasks=n_tasks, seed=seed)
 
 
 def toy_xy(n=32, seed=1):
@@ -205,10 +194,6 @@ def losses_of(net, present, x=None, y=None):
     return torch.stack(
         [((o - t).pow(2).mean()) * float(p) for o, t, p in zip(net(x), y, present, strict=True)]
     )
-
-
-def flat(params):
-    return torch.cat([p.reshape(-1) for p in params])
 
 
 @pytest.mark.parametrize("name", list(AGGREGATORS))
