@@ -245,8 +245,9 @@ class Engine:
                 cb.on_batch_end(self)
         self.weighting.end_epoch(stats.task_loss())
         record = stats.record(epoch)
-        if self.task_sampler is not None:  # how many rows were drawn for each task
-            record["task_draws"] = dict(zip(self.names, map(int, self.task_draws), strict=True))
+        # The rows drawn for each task (the natural order: each of its labelled rows once).
+        draws = self.task_draws if self.task_sampler is not None else map(len, self.pools)
+        record["task_draws"] = dict(zip(self.names, map(int, draws), strict=True))
         return record
 
     # ------------------------------------------------------------ hooks
