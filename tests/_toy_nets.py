@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -43,3 +44,13 @@ def rand_G(seed, k=2, n=6, conflict=False, scales=None):
 def flat(tensors):
     """The tensors flattened and concatenated."""
     return torch.cat([t.reshape(-1) for t in tensors])
+
+
+def regression_data(n=48):
+    """Two regression tasks over 4 features; task "1" labelled on every 5th row only
+    (absent from many small batches)."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n, 4))
+    Y = np.column_stack([X @ [1.0, 2.0, 0.0, 0.0], 10 * (X @ [0.0, 1.0, -1.0, 0.5])])
+    Y[np.arange(n) % 5 != 0, 1] = np.nan
+    return X, Y

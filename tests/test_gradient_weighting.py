@@ -8,6 +8,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from _toy_nets import regression_data
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from torch import nn
@@ -418,14 +419,6 @@ def test_the_network_keeps_its_representation_only_while_training():
     net.eval()
     net(x)
     assert net.representation is None
-
-
-def regression_data(n=48):
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(n, 4))
-    Y = np.column_stack([X @ [1.0, 2.0, 0.0, 0.0], 10 * (X @ [0.0, 1.0, -1.0, 0.5])])
-    Y[np.arange(n) % 5 != 0, 1] = np.nan  # task "1" is absent from some batches
-    return X, Y
 
 
 FAST = {"hidden_layer_sizes": (8,), "max_epochs": 3, "batch_size": 8, "random_state": 0}

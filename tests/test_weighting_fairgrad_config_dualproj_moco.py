@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from _toy_nets import TrunkNet, flat
+from _toy_nets import TrunkNet, flat, regression_data
 from _toy_nets import rand_G as _rand_G
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
@@ -481,14 +481,6 @@ STRATEGIES = {
     "dualproj": (lambda: DualProj(), "pref_vector", [None, [1.0, 3.0]]),
     "moco": (lambda: MoCo(), "gamma", [0.01, 0.5]),
 }
-
-
-def regression_data(n=48):
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(n, 4))
-    Y = np.column_stack([X @ [1.0, 2.0, 0.0, 0.0], 10 * (X @ [0.0, 1.0, -1.0, 0.5])])
-    Y[np.arange(n) % 5 != 0, 1] = np.nan  # task "1" is absent from many batches
-    return X, Y
 
 
 def classification_data(n=48):

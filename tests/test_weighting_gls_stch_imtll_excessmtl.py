@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from _toy_nets import TrunkNet, flat
+from _toy_nets import TrunkNet, flat, regression_data
 from _toy_nets import rand_G as _rand_G
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
@@ -540,14 +540,6 @@ def test_bad_parameters_are_refused_at_fit_time(make, match):
 
 
 FAST = {"hidden_layer_sizes": (8,), "max_epochs": 3, "batch_size": 8, "random_state": 0}
-
-
-def regression_data(n=48):
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(n, 4))
-    Y = np.column_stack([X @ [1.0, 2.0, 0.0, 0.0], 10 * (X @ [0.0, 1.0, -1.0, 0.5])])
-    Y[np.arange(n) % 5 != 0, 1] = np.nan  # task "1" is absent from many batches of 8
-    return X, Y
 
 
 def classification_data(n=60):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from _toy_nets import TrunkNet, flat
+from _toy_nets import TrunkNet, flat, regression_data
 from _toy_nets import rand_G as _rand_G
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
@@ -321,14 +321,6 @@ ESTIMATOR_STRATEGIES = {
     "sdmgrad-representation": (lambda: SDMGrad(on="representation"), "niter", [1, 5]),
     "autolambda": (lambda: AutoLambda(meta_learning_rate=1e-2), "weight_init", [0.1, 1.0]),
 }
-
-
-def regression_data(n=48):
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(n, 4))
-    Y = np.column_stack([X @ [1.0, 2.0, 0.0, 0.0], 10 * (X @ [0.0, 1.0, -1.0, 0.5])])
-    Y[np.arange(n) % 5 != 0, 1] = np.nan  # task "1" is absent from many batches of 8
-    return X, Y
 
 
 def classification_data(n=48):
