@@ -1,7 +1,7 @@
 # skmtl developer tasks. Needs only python3 (with the venv module) and make.
 #
-#   make demo      create .venv if needed, then run the demo (python -m skmtl.demo)
-#   make test      create .venv if needed, then run the test suite
+#   make demo      create .venv if needed (the core install only), then run the demo
+#   make test      create .venv if needed (core + the dev, sentence and plot extras), run the tests
 #   make lint      ruff check
 #   make examples  run every examples/*.py
 #   make fuzz      the fuzz suite (tests/test_fuzz.py) with its long hypothesis profile
@@ -20,29 +20,32 @@ TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
 VPY := $(VENV)/bin/python
 PIP := $(VPY) -m pip
-STAMP := $(VENV)/.skmtl-installed
+TORCH_STAMP := $(VENV)/.skmtl-torch
+CORE_STAMP := $(VENV)/.skmtl-core
+DEV_STAMP := $(VENV)/.skmtl-dev
+DOCS_STAMP := $(VENV)/.skmtl-docs
 
 .PHONY: demo test lint examples fuzz
 
-demo: $(STAMP)
+demo: $(CORE_STAMP)
 	$(VPY) -m skmtl.demo
 
-test: $(STAMP)
+test: $(DEV_STAMP)
 	$(VPY) -m pytest -q
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VPY) -m ruff check .
 
-fuzz: $(STAMP)
+fuzz: $(DEV_STAMP)
 	SKMTL_FUZZ_PROFILE=fuzz $(VPY) -m pytest -q tests/test_fuzz.py
 
-examples: $(STAMP)
+examples: $(DEV_STAMP)
 	@set -e; found=0; for f in examples/*.py; do \
 	  [ -e "$$f" ] || continue; found=1; \
 	  echo "== $$f"; $(VPY) "$$f"; \
 	done; [ $$found = 1 ] || echo "no examples/*.py found"
 
-$(STAMP): pyproject.toml
+$(TORCH_STAMP):
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	@if command -v nvidia-smi >/dev/null 2>&1; then \
 	  echo "nvidia-smi found: installing the default (CUDA) torch build"; \
@@ -51,5 +54,18 @@ $(STAMP): pyproject.toml
 	  echo "no nvidia-smi: installing the CPU torch build $(TORCH_CPU_VERSION)"; \
 	  $(PIP) install --no-deps "torch==$(TORCH_CPU_VERSION)" --extra-index-url $(TORCH_CPU_INDEX); \
 	fi
-	$(PIP) install -e ".[dev,sentence]"
+	@touch $@
+
+# The core install: skmtl and its core dependencies, nothing optional (no transformers).
+$(CORE_STAMP): $(TORCH_STAMP) pyproject.toml
+	$(PIP) install -e .
+	@touch $@
+
+# What the tests need: the dev tools and the optional features they test.
+$(DEV_STAMP): $(CORE_STAMP) pyproject.toml
+	$(PIP) install -e ".[dev,sentence,plot]"
+	@touch $@
+
+$(DOCS_STAMP): $(DEV_STAMP) pyproject.toml
+	$(PIP) install -e ".[docs]"
 	@touch $@

@@ -451,6 +451,8 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             callbacks.append(WeightAveraging(self.weight_averaging))
         if self.record_gradients:
             callbacks.append(GradientRecorder(int(self.batch_size)))
+        if self.verbose:  # before the stopper: the bars close before its early-stopping line
+            callbacks.append(PrintProgress(int(self.verbose)))
         stopper = None
         if valid is not None:
             stopper = EarlyStopping(
@@ -461,8 +463,6 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
                 stop=bool(self.early_stopping),
             )
             callbacks.append(stopper)
-        if self.verbose:
-            callbacks.append(PrintProgress())
         engine = Engine(
             network,
             tasks,
@@ -675,7 +675,8 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             tasks = [self.tasks_[n] for n in names]
         run = self._prediction_tasks(tasks)
         condition = self._condition(self.weighting_)
-        out = predict(self.module_, run, inputs, self.device_, condition=condition)
+        verbose = getattr(self, "verbose", 0)
+        out = predict(self.module_, run, inputs, self.device_, condition=condition, verbose=verbose)
         return out, context, tasks, len(inputs)
 
     def _condition(self, weighting, fitting: bool = False):

@@ -13,7 +13,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 from torch.func import functional_call
 
-from ..engine import Engine, to_device
+from ..engine import Engine, steps_bar, to_device
 
 __all__ = ["suggest_task_groups", "task_affinity"]
 
@@ -28,6 +28,7 @@ def task_affinity(
     n_steps: int = 50,
     lookahead_lr: float | None = None,
     random_state=None,
+    verbose: int = 0,
 ) -> pd.DataFrame:
     """Inter-task affinity by lookahead (Fifty et al., NeurIPS 2021).
 
@@ -67,6 +68,11 @@ def task_affinity(
     random_state : int, RandomState instance or None, default=None
         Seeds the batch sampling (and the clone's training when
         ``estimator`` is unfitted).
+    verbose : int, default=0
+        > 0: a progress bar (tqdm, on stderr) over the ``n_steps`` lookahead
+        measurements; for an unfitted ``estimator`` its postfix names the
+        training epoch under way (the clone's own output follows its
+        ``verbose`` parameter).
 
     Returns
     -------
@@ -118,17 +124,19 @@ def task_affinity(
         raise ValueError(f"lookahead_lr must be None or a number > 0, got {lookahead_lr!r}.")
     rng = check_random_state(random_state)
     lr = float(estimator.learning_rate if lookahead_lr is None else lookahead_lr)
-    if hasattr(estimator, "module_"):
-        return _mean_affinity(_measure(estimator, X, y, n_steps, lr, rng))
-    model = clone(estimator).set_params(warm_start=True, early_stopping=False, max_epochs=1)
-    epochs = int(estimator.max_epochs)
-    per_epoch = [len(part) for part in np.array_split(np.arange(n_steps), epochs)]
-    blocks = []
-    for steps in per_epoch:
-        model.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
-        model.fit(X, y)
-        if steps:
-            blocks.append(_measure(model, X, y, steps, lr, rng))
+    with steps_bar(n_steps, verbose, desc="task_affinity", unit="step") as bar:
+        if hasattr(estimator, "module_"):
+            return _mean_affinity(_measure(estimator, X, y, n_steps, lr, rng, bar))
+        model = clone(estimator).set_params(warm_start=True, early_stopping=False, max_epochs=1)
+        epochs = int(estimator.max_epochs)
+        per_epoch = [len(part) for part in np.array_split(np.arange(n_steps), epochs)]
+        blocks = []
+        for epoch, steps in enumerate(per_epoch, start=1):
+            bar.set_postfix_str(f"epoch {epoch}/{epochs}")
+            model.set_params(random_state=int(rng.randint(np.iinfo(np.int32).max)))
+            model.fit(X, y)
+            if steps:
+                blocks.append(_measure(model, X, y, steps, lr, rng, bar))
     sums = sum(b[0] for b in blocks)
     counts = sum(b[1] for b in blocks)
     return _mean_affinity((sums, counts, blocks[0][2]))
@@ -145,8 +153,9 @@ def _mean_affinity(measured) -> pd.DataFrame:
     )
 
 
-def _measure(estimator, X, y, n_steps: int, lr: float, rng):
-    """Sum and count of lookahead affinities over ``n_steps`` sampled batches."""
+def _measure(estimator, X, y, n_steps: int, lr: float, rng, bar=None):
+    """Sum and count of lookahead affinities over ``n_steps`` sampled batches
+    (``bar``: a progress bar advanced once per batch)."""
     data = estimator.prepare_data(X, y)
     tasks = list(estimator.tasks_.values())
     names = [t.name for t in tasks]
@@ -203,6 +212,8 @@ def _measure(estimator, X, y, n_steps: int, lr: float, rng):
                         if bool(present[j]) and lb > 0:
                             sums[i, j] += 1.0 - float(after[j]) / lb
                             counts[i, j] += 1
+            if bar is not None:
+                bar.update()
     finally:
         for p, flag in zip(shared, flags, strict=True):
             p.requires_grad_(flag)

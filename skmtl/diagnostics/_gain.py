@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from .. import PerTask
+from ..engine import steps_bar
 from ..metrics import task_score
 from ..tasks import columns_for
 
@@ -107,6 +108,7 @@ def single_task_baselines(
     metrics: str | Mapping[str, str] | None = None,
     *,
     return_estimators: bool = False,
+    verbose: int = 0,
 ):
     """Compare a multi-task model with one single-task model per task.
 
@@ -137,6 +139,10 @@ def single_task_baselines(
         each task's type.
     return_estimators : bool, default=False
         Also return the fitted models.
+    verbose : int, default=0
+        > 0: a progress bar (tqdm, on stderr) over the ``1 + n_tasks`` fits,
+        naming the one under way. Each fit's own output follows the
+        estimator's ``verbose`` parameter.
 
     Returns
     -------
@@ -169,41 +175,36 @@ def single_task_baselines(
     >>> sorted(report.attrs)
     ['delta_m', 'fit_time_ratio', 'mtl_fit_time', 'single_task_fit_time']
     """
-    tic = time.perf_counter()
-    mtl = clone(estimator).fit(X, y)
-    mtl_time = time.perf_counter() - tic
-    tasks = list(mtl.tasks_.values())
-    layout = mtl.target_layout_
-    if layout.kind == "1d":
-        raise ValueError("single_task_baselines needs a multi-task y (two or more tasks).")
-    names = [t.name for t in tasks]
-    if metrics is None or isinstance(metrics, str):
-        chosen = {t.name: metrics or t.default_metric for t in tasks}
-    elif isinstance(metrics, Mapping):
-        spec = {str(k): v for k, v in metrics.items()}
-        unknown = [k for k in spec if k not in names]
-        if unknown:
-            raise ValueError(f"metrics names unknown tasks {unknown}; the tasks are {names}.")
-        chosen = {t.name: spec.get(t.name, t.default_metric) for t in tasks}
-    else:
-        raise ValueError(f"metrics must be None, a str or a dict by task, got {metrics!r}.")
-
-    truth = columns_for(layout, tasks, y_test)
-    mtl_pred = columns_for(layout, tasks, mtl.predict(X_test))
-    rows, fitted = [], {}
-    for t in tasks:
-        single = clone(estimator).set_params(**_single_task_params(estimator, t.name))
+    with steps_bar(None, verbose, desc="single_task_baselines", unit="fit") as bar:
+        bar.set_postfix_str("multi-task")
         tic = time.perf_counter()
-        single.fit(X, _task_target(y, layout.kind, t.columns))
-        st_time = time.perf_counter() - tic
-        fitted[t.name] = single
-        (st_pred,) = columns_for(
-            single.target_layout_, list(single.tasks_.values()), single.predict(X_test)
-        ).values()
-        metric = chosen[t.name]
-        m_score = task_score(truth[t.name], mtl_pred[t.name], metric, task_type=t.type)
-        s_score = task_score(truth[t.name], st_pred, metric, task_type=t.type)
-        rows.append((t.name, metric, m_score, s_score, st_time))
+        mtl = clone(estimator).fit(X, y)
+        mtl_time = time.perf_counter() - tic
+        tasks = list(mtl.tasks_.values())
+        layout = mtl.target_layout_
+        if layout.kind == "1d":
+            raise ValueError("single_task_baselines needs a multi-task y (two or more tasks).")
+        bar.total = 1 + len(tasks)
+        bar.update()
+        chosen = _chosen_metrics(metrics, tasks)
+        truth = columns_for(layout, tasks, y_test)
+        mtl_pred = columns_for(layout, tasks, mtl.predict(X_test))
+        rows, fitted = [], {}
+        for t in tasks:
+            bar.set_postfix_str(t.name)
+            single = clone(estimator).set_params(**_single_task_params(estimator, t.name))
+            tic = time.perf_counter()
+            single.fit(X, _task_target(y, layout.kind, t.columns))
+            st_time = time.perf_counter() - tic
+            fitted[t.name] = single
+            (st_pred,) = columns_for(
+                single.target_layout_, list(single.tasks_.values()), single.predict(X_test)
+            ).values()
+            metric = chosen[t.name]
+            m_score = task_score(truth[t.name], mtl_pred[t.name], metric, task_type=t.type)
+            s_score = task_score(truth[t.name], st_pred, metric, task_type=t.type)
+            rows.append((t.name, metric, m_score, s_score, st_time))
+            bar.update()
     report = pd.DataFrame(
         rows,
         columns=["task", "metric", "mtl_score", "single_task_score", "single_task_fit_time"],
@@ -220,6 +221,20 @@ def single_task_baselines(
     if return_estimators:
         return report, {"mtl": mtl, "single_task": fitted}
     return report
+
+
+def _chosen_metrics(metrics, tasks) -> dict[str, str]:
+    """The metric of each task: ``metrics`` (None, a str or a dict by task) resolved."""
+    names = [t.name for t in tasks]
+    if metrics is None or isinstance(metrics, str):
+        return {t.name: metrics or t.default_metric for t in tasks}
+    if isinstance(metrics, Mapping):
+        spec = {str(k): v for k, v in metrics.items()}
+        unknown = [k for k in spec if k not in names]
+        if unknown:
+            raise ValueError(f"metrics names unknown tasks {unknown}; the tasks are {names}.")
+        return {t.name: spec.get(t.name, t.default_metric) for t in tasks}
+    raise ValueError(f"metrics must be None, a str or a dict by task, got {metrics!r}.")
 
 
 def _task_target(y, kind: str, columns: list):

@@ -5,7 +5,8 @@ weighting strategy, the optimiser step) with overridable hooks
 (:meth:`Engine.train_step`, :meth:`Engine.get_loss`) and :class:`Callback`
 objects, one concern per file: :class:`EarlyStopping`,
 :class:`WeightAveraging`, :class:`GradientRecorder`, :class:`PrintProgress`,
-:class:`WarmupInverseSqrt`.
+:class:`WarmupInverseSqrt`; :func:`prediction_bar` and :func:`steps_bar` are the
+progress bars of long predictions and of the diagnostics.
 :class:`MultiTaskNetwork` assembles an architecture's per-task representations
 and the task heads into the module the engine trains.
 """
@@ -16,7 +17,7 @@ from ._engine import Engine, predict
 from ._gradient_recorder import GradientRecorder, probe_gradients
 from ._lr_schedule import WarmupInverseSqrt
 from ._network import MultiTaskNetwork
-from ._progress import PrintProgress
+from ._progress import PrintProgress, prediction_bar, steps_bar
 from ._protocols import Callback, Inputs, Network, Sampler
 from ._samplers import LengthGroupedBatches, ShuffledBatches
 from ._stats import EpochStats
@@ -40,6 +41,8 @@ __all__ = [
     "WarmupInverseSqrt",
     "WeightAveraging",
     "predict",
+    "prediction_bar",
     "probe_gradients",
+    "steps_bar",
     "to_device",
 ]

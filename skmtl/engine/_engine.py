@@ -24,6 +24,7 @@ from ..utils import user_stacklevel
 from ..weighting import conditioned
 from ._data import TaskTensors, TrainingData, to_device
 from ._holdout import HeldOutBatches, split_holdout
+from ._progress import prediction_bar
 from ._protocols import Callback
 from ._stats import EpochStats
 
@@ -64,6 +65,22 @@ class Engine:
         Decides each epoch's (task, row) draws (:mod:`skmtl.sampling`); the
         ``sampler`` then cuts them into batches. None: the natural order, every
         row once with all its labels.
+
+    Attributes
+    ----------
+    n_batches : int or None
+        The number of batches of the current epoch, set by :meth:`run_epoch`
+        before its first step (counting any skipped for ``min_batch_rows``).
+    epoch_stats : EpochStats or None
+        The current epoch's running statistics: each batch's per-task masked
+        losses (as the weighting strategy combined them) are added before the
+        callbacks' ``on_batch_end``, so ``epoch_stats.task_loss()`` there is
+        each task's running loss, and at the end of the epoch the record's
+        ``task_loss``.
+    stop_training : bool
+        A callback sets it to stop training after the current epoch.
+    interrupted : bool
+        Whether a KeyboardInterrupt stopped the last :meth:`fit`.
     """
 
     def __init__(
@@ -99,6 +116,11 @@ class Engine:
         # of each target element (for strategies that weight rows, see train_step).
         self.batch_rows: int | None = None
         self.owners: dict | None = None
+        # Set by run_epoch for callbacks (progress): the epoch's number of batches, and its
+        # running EpochStats, updated with each batch's losses (the per-task masked losses
+        # the strategy combined) before on_batch_end; its final state is the record.
+        self.n_batches: int | None = None
+        self.epoch_stats: EpochStats | None = None
         # Batches of the rows the strategy holds out for itself (see holdout_share).
         self.held_out: HeldOutBatches | None = None
 
@@ -224,7 +246,8 @@ class Engine:
         tensors = {t: v.permute(order) for t, v in self.tensors.items()}
         if drawn is not None:  # a row drawn for task j trains task j only
             tensors = {t: v.keep_rows(drawn == j) for j, (t, v) in enumerate(tensors.items())}
-        stats = EpochStats(self.names, self.device)
+        stats = self.epoch_stats = EpochStats(self.names, self.device)
+        self.n_batches = len(bounds) - 1
         single = len(bounds) == 2
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):
             if b - a < self.min_batch_rows and not single:
@@ -236,13 +259,13 @@ class Engine:
                 self.owners = {t: v.owners(int(a), int(b)) for t, v in tensors.items()}
                 self.batch_rows = int(b - a)
                 losses, present, used = self.train_step(batch, targets)
+                stats.add(losses, present, used)
+                for cb in self.callbacks:  # a Ctrl-C in a callback stops here too
+                    cb.on_batch_end(self)
             except KeyboardInterrupt:
                 self.interrupted = True
                 self.optimizer.zero_grad(set_to_none=True)
                 break
-            stats.add(losses, present, used)
-            for cb in self.callbacks:
-                cb.on_batch_end(self)
         self.weighting.end_epoch(stats.task_loss())
         record = stats.record(epoch)
         # The rows drawn for each task (the natural order: each of its labelled rows once).
@@ -319,27 +342,44 @@ class Engine:
 
     # ------------------------------------------------------------ inference
 
-    def predict(self, inputs, batch_size: int | None = None, condition=None):
+    def predict(
+        self, inputs, batch_size: int | None = None, condition=None, verbose: int = 0
+    ) -> dict[str, np.ndarray]:
         """Each task's ``task.predict`` output for ``inputs``, in row order.
 
         Inputs with ``lengths`` (texts) are run in order of length, so batches
         hold sentences of similar length; the results come back in row order.
         ``condition``: the task weights a weight-conditioned network serves.
+        ``verbose``: a bar over the batches, as in :func:`predict`.
         """
-        return predict(self.network, self.tasks, inputs, self.device, batch_size, condition)
+        return predict(
+            self.network, self.tasks, inputs, self.device, batch_size, condition, verbose
+        )
 
 
-def predict(network, tasks, inputs, device, batch_size: int | None = None, condition=None):
+def predict(
+    network,
+    tasks,
+    inputs,
+    device,
+    batch_size: int | None = None,
+    condition=None,
+    verbose: int = 0,
+) -> dict[str, np.ndarray]:
     """Run ``network`` over ``inputs`` in eval mode; ``{task: task.predict(...)}``.
 
     ``condition``: for a network conditioned on task weights
     (:class:`~skmtl.weighting.WeightConditioned`), the weights to predict under.
+    ``verbose``: the estimator's; a tqdm bar over the batches (on stderr, removed
+    when done) at ``verbose >= 2`` when there are two or more, at ``verbose=1``
+    only when there are more than :data:`~skmtl.engine._progress.LONG_PREDICTION_BATCHES`
+    (20), see :func:`~skmtl.engine._progress.prediction_bar`.
     """
     with conditioned(network, condition):
-        return _predict(network, tasks, inputs, device, batch_size)
+        return _predict(network, tasks, inputs, device, batch_size, verbose)
 
 
-def _predict(network, tasks, inputs, device, batch_size):
+def _predict(network, tasks, inputs, device, batch_size, verbose=0):
     n = len(inputs)
     lengths = getattr(inputs, "lengths", None)
     if batch_size is None:
@@ -348,14 +388,16 @@ def _predict(network, tasks, inputs, device, batch_size):
     X = inputs.take(order) if lengths is not None else inputs
     parts = {t.name: [] for t in tasks}
     network.eval()
-    with torch.inference_mode():
-        for a in range(0, n, batch_size):
+    starts = range(0, n, batch_size)
+    with torch.inference_mode(), prediction_bar(len(starts), verbose) as bar:
+        for a in starts:
             batch = to_device(X.batch(a, min(a + batch_size, n)), device)
             out = network(batch)
             mask = batch.get("mask") if isinstance(batch, dict) else None
             mask = None if mask is None else mask.to(torch.bool)
             for t in tasks:
                 parts[t.name].append(t.predict(out[t.name], mask=mask, head=network.head(t.name)))
+            bar.update()
     result = {}
     for t in tasks:
         values = np.concatenate(parts[t.name]) if parts[t.name] else np.zeros((0, t.n_outputs))

@@ -164,7 +164,13 @@ class MultiTaskSeq2Seq(BaseMultiTaskEstimator):
         Seeds initialisation, batch order and dropout (results are
         reproducible on the CPU).
     verbose : int, default=0
-        One line per epoch when > 0.
+        Progress of ``fit`` and ``predict``. 0: silent. 1: a progress bar over
+        the epochs (tqdm: on stderr, a widget in a notebook) showing the
+        training loss, each task's loss and the validation score, and one
+        printed line per epoch on stdout. 2: also a bar over each epoch's
+        batches with each task's running loss, and a bar over the batches of
+        any prediction of two or more batches (at 1, only of a prediction of
+        more than 20 batches).
     warm_start : bool, default=False
     record_gradients : bool, default=False
     device : {"cpu", "cuda", "cuda:N", "auto"}, default="cpu"

@@ -154,7 +154,13 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, shuffling, dropout and the validation split.
     verbose : int, default=0
-        Print one line per epoch when > 0.
+        Progress of ``fit`` and ``predict``. 0: silent. 1: a progress bar over
+        the epochs (tqdm: on stderr, a widget in a notebook) showing the
+        training loss, each task's loss and the validation score, and one
+        printed line per epoch on stdout. 2: also a bar over each epoch's
+        batches with each task's running loss, and a bar over the batches of
+        any prediction of two or more batches (at 1, only of a prediction of
+        more than 20 batches).
     warm_start : bool, default=False
         Continue training the fitted model on the next ``fit`` call.
     record_gradients : bool, default=False
