@@ -16,6 +16,8 @@ USER_MODULES = [
     "skmtl.datasets",
     "skmtl.diagnostics",
     "skmtl.features",
+    "skmtl.plotting",
+    "skmtl.sampling",
 ]
 # Building blocks for developers: a Parameters section, where there is one, must match.
 DEVELOPER_MODULES = ["skmtl.encoders", "skmtl.tasks", "skmtl.heads", "skmtl.engine"]

@@ -60,6 +60,16 @@ def resolve_task_sampling(value) -> TaskSampler | None:
     :data:`SAMPLING_NAMES`: that schedule with its defaults. An object with
     ``draw``, ``batches`` and ``labels``: a clone of it (validated if it has
     ``validate``). Anything else is a clear error.
+
+    Parameters
+    ----------
+    value : None, str or TaskSampler
+        An estimator's ``task_sampling``.
+
+    Returns
+    -------
+    sampler : TaskSampler or None
+        None for the natural order.
     """
     if value is None or (isinstance(value, str) and value == "natural"):
         return None
