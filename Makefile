@@ -5,6 +5,8 @@
 #   make lint      ruff check
 #   make examples  run every examples/*.py
 #   make fuzz      the fuzz suite (tests/test_fuzz.py) with its long hypothesis profile
+#   make docs      the documentation site (docs/_build/html), warnings as errors
+#   make docs-check  make docs, then check the site in headless Chromium
 #
 # torch is installed before skmtl: the CPU build from the PyTorch CPU index unless
 # nvidia-smi is found (then the default, CUDA, build from PyPI). A plain
@@ -25,7 +27,7 @@ CORE_STAMP := $(VENV)/.skmtl-core
 DEV_STAMP := $(VENV)/.skmtl-dev
 DOCS_STAMP := $(VENV)/.skmtl-docs
 
-.PHONY: demo test lint examples fuzz
+.PHONY: demo test lint examples fuzz docs docs-check
 
 demo: $(CORE_STAMP)
 	$(VPY) -m skmtl.demo
@@ -69,3 +71,18 @@ $(DEV_STAMP): $(CORE_STAMP) pyproject.toml
 $(DOCS_STAMP): $(DEV_STAMP) pyproject.toml
 	$(PIP) install -e ".[docs]"
 	@touch $@
+
+# The documentation site (docs/_build/html): Sphinx with warnings as errors; the examples
+# gallery runs every example (one thread each, matplotlib without a display).
+docs: $(DOCS_STAMP)
+	MPLBACKEND=Agg OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+	  $(VPY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+# The built site in headless Chromium: links, images, page errors, two screenshots
+# (docs/_build/screenshots). Needs Debian's chromium and chromium-driver (installed here
+# if missing; apt-get needs root).
+docs-check: docs
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  apt-get update && apt-get install -y chromium chromium-driver; \
+	fi
+	$(VPY) docs/_check_site.py

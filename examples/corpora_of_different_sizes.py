@@ -1,4 +1,5 @@
-"""Two tasks from two corpora of different sizes, and how often each is drawn.
+"""Two tasks from two corpora of different sizes, and how often each is drawn
+==========================================================================
 
 GoEmotions' sentiment (3,000 Reddit comments) and EmoBank's valence (300 sentences)
 share no text: a row carries one task's label, the other is missing. ``task_sampling``

@@ -1,4 +1,5 @@
-"""Grid search over one task's loss weight, inside a Pipeline on raw text.
+"""Grid search over one task's loss weight, inside a Pipeline on raw text
+======================================================================
 
 ``task_weights__<task>`` tunes one task's weight while the others keep theirs;
 ``multitask_scorers`` scores every task in one predict call and ``refit="mean"``

@@ -1,4 +1,5 @@
-"""A target task with few labels: train it with the auxiliary tasks that help.
+"""A target task with few labels: train it with the auxiliary tasks that help
+==========================================================================
 
 GoEmotions' 28 emotions keep 300 of their labels; ekman and sentiment (coarser label
 sets of the same comments) keep all of theirs, and a task of random labels stands in

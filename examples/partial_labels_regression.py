@@ -1,4 +1,5 @@
-"""Several regression scores of the same text, with labels missing for part of the data.
+"""Several regression scores of the same text, with labels missing for part of the data
+====================================================================================
 
 EmoBank sample shipped with skmtl: Valence, Arousal and Dominance of each
 sentence. Here Dominance is hidden for 80% of the training rows; those rows

@@ -1,4 +1,5 @@
-"""Quickstart: one multi-task classifier on raw text, inside a scikit-learn Pipeline.
+"""Quickstart: one multi-task classifier on raw text, inside a scikit-learn Pipeline
+=================================================================================
 
 GoEmotions sample shipped with skmtl: each Reddit comment has three multilabel
 tasks (28 emotions, Ekman groups, sentiment groups). One model learns all three.

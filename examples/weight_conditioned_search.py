@@ -1,4 +1,5 @@
-"""One fit, every task weighting: weight-conditioned training, search and front.
+"""One fit, every task weighting: weight-conditioned training, search and front
+============================================================================
 
 A model trained with ``weighting=WeightConditioned()`` serves any
 ``task_weights`` after one fit. ``TaskWeightSearchCV`` then searches task

@@ -329,6 +329,7 @@ def read_iob2(
     -------
     data : sklearn.utils.Bunch
         tokens : list of list of str
+            The tokens of each sentence.
         sent_ids : list of str or None
             From ``# sent_id = ...`` comments (None where absent).
         targets : pandas.DataFrame
@@ -557,6 +558,7 @@ def load_ewt(
         tokens : list of list of str
             The words of each sentence (UD order).
         sent_ids : list of str
+            The ``sent_id`` of each sentence.
         targets : pandas.DataFrame
             One column per task; each cell is a list of tags (one per word) or
             None (missing label).
@@ -570,6 +572,7 @@ def load_ewt(
             Whether the NER tags come from the pre-release train draft.
         DESCR : str
             Description of the data set, sources and the join.
+
         (The ``ner_*`` fields are empty / False when ``"ner"`` is not a task.)
 
     Raises

@@ -135,7 +135,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_out : ndarray of float32, shape (n_documents, embedding_dim_)
+        X_out : ndarray of float32, shape ``(n_documents, embedding_dim_)``
             One embedding per document (unit L2 norm when ``normalize=True``).
         """
         check_is_fitted(self, "embedding_dim_")
@@ -167,7 +167,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        feature_names_out : ndarray of str objects of shape (embedding_dim_,)
+        feature_names_out : ndarray of str objects of shape ``(embedding_dim_,)``
         """
         check_is_fitted(self, "embedding_dim_")
         return np.asarray([f"embedding_{i}" for i in range(self.embedding_dim_)], dtype=object)

@@ -222,7 +222,7 @@ class SpacyFeaturizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Xt : scipy.sparse.csr_matrix of shape (n_documents, n_features_out_)
+        Xt : scipy.sparse.csr_matrix of shape ``(n_documents, n_features_out_)``
             float32 features (a ``csr_array`` when scikit-learn's
             ``sparse_interface`` configuration is ``"sparray"``).
         """
@@ -281,7 +281,7 @@ class SpacyFeaturizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Xt : scipy.sparse.csr_matrix of shape (n_documents, n_features_out_)
+        Xt : scipy.sparse.csr_matrix of shape ``(n_documents, n_features_out_)``
             float32 features, as :meth:`transform` returns them.
         """
         texts = self._as_texts(X)
@@ -297,7 +297,7 @@ class SpacyFeaturizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        feature_names_out : ndarray of str objects of shape (n_features_out_,)
+        feature_names_out : ndarray of str objects of shape ``(n_features_out_,)``
             ``hash_0`` ... ``hash_<n_features - 1>`` for the hashed columns,
             then ``vector_0`` ... for the static vector columns, if any.
         """

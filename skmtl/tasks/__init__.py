@@ -41,9 +41,10 @@ structural protocol) with the class attributes ``type``, ``level``,
     Head output to NumPy: probabilities, values, or class codes.
 ``decode(prediction, *, threshold=0.5, **context)``
     Predictions back to the user's labels, one cell per row.
-``class_weights(spec, encoded)`` and ``score(encoded, prediction, *, sample_weight=None,
-threshold=0.5)``
-    Resolve a ``class_weight`` spec; the default metric on encoded targets.
+``class_weights(spec, encoded)``
+    Resolve a ``class_weight`` spec.
+``score(encoded, prediction, *, sample_weight=None, threshold=0.5)``
+    The default metric on encoded targets.
 
 Adding a task type
 ------------------

@@ -39,7 +39,7 @@ def nash_weights(M: np.ndarray, max_iter: int = 100, tol: float = 1e-10) -> np.n
 
 
 class NashMTL(GradientAggregation):
-    """The Nash bargaining solution: the update that maximises ``sum_i log(g_i . d)``.
+    """The Nash bargaining solution: the update that maximises ``sum_i log(g_i·d)``.
 
     With ``d = sum_i alpha_i g_i`` restricted to a ball, the solution
     satisfies ``(G G^T) alpha = 1 / alpha`` elementwise, ``alpha > 0``:
