@@ -83,6 +83,6 @@ docs: $(DOCS_STAMP)
 # if missing; apt-get needs root).
 docs-check: docs
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
-	  apt-get update && apt-get install -y chromium chromium-driver; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	fi
 	$(VPY) docs/_check_site.py
