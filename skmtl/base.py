@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
@@ -43,8 +44,8 @@ from .engine import (
 )
 from .metrics import task_score
 from .sampling import resolve_task_sampling
-from .tasks import TargetLayout, columns_for, split_targets
-from .utils import missing_mask, user_stacklevel
+from .tasks import TargetLayout, columns_for, infer_task_type, is_label_set, split_targets
+from .utils import is_missing, missing_mask, torch_threads, user_stacklevel
 from .weighting import EqualWeighting
 
 __all__ = ["BaseMultiTaskEstimator"]
@@ -306,7 +307,8 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         before training) restore every attribute as it was, and re-raise."""
         snapshot = dict(self.__dict__)
         try:
-            state = build(*args)
+            with torch_threads():  # the worker's share of the cores (skmtl.utils)
+                state = build(*args)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(snapshot)
@@ -385,6 +387,150 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             group["lr"], group["weight_decay"] = self.learning_rate, self.weight_decay
         return network, weighting, optimizer
 
+    # ------------------------------------------------------------ incremental
+
+    def _partial_fit_call(self, X, y, classes, sample_weight):
+        """The body of each estimator's public ``partial_fit`` (which documents it)."""
+        return self._swap_in(self._partial_fit, X, y, classes, sample_weight)
+
+    def _partial_fit(self, X, y, classes, sample_weight) -> dict:
+        """One epoch over the chunk ``(X, y)``, continuing the fitted model if there is one.
+
+        The first call (no fitted model) fixes what a fit learns from data: the
+        features (or encoder), the tasks and their label spaces (from
+        ``classes``), a continuous task's standardisation (from this chunk); a
+        later call continues the network and the optimiser's state on a copy,
+        swapped in at the end (a failed call leaves the model as it was).
+        """
+        self._validate_params()
+        _check_partial_fit_class_weight(getattr(self, "class_weight", None))
+        first = not hasattr(self, "module_")
+        inputs, context, fitted = self._prepare_inputs(X, fitting=first)
+        _check_not_a_dask_key(y, len(inputs))
+        layout, columns = self._split_targets(y, len(inputs))
+        if first:
+            tasks = self._first_chunk_tasks(layout, columns, context, classes)
+        else:
+            _check_later_chunk(self.target_layout_, layout, list(self.tasks_.values()), columns)
+            layout, tasks = self.target_layout_, list(self.tasks_.values())
+            _check_same_classes(layout, tasks, columns, classes)
+        raw = columns_for(layout, tasks, y)
+        for t in tasks if not first else ():  # (the first chunk's: in _first_chunk_tasks)
+            if t.classes is not None and not t.block:
+                _check_declared(t.name, raw[t.name], t.classes, first=False)
+        data = self._training_data(inputs, context, tasks, raw, sample_weight)
+        self._task_thresholds(tasks)
+        if getattr(self, "normalization", None) == "batch" and len(inputs) < 2:
+            raise ValueError(
+                f"normalization='batch' needs at least 2 training rows, got {len(inputs)}."
+            )
+        # The first call draws as fit does; each later one from (random_state, calls so
+        # far), so that an int random_state gives reproducible but distinct shuffles.
+        rng = _partial_fit_rng(self.random_state, 0 if first else len(self.history_))
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        device = self._resolve_device()
+        with torch.random.fork_rng(devices=rng_devices(device)):
+            torch.manual_seed(seed)
+            if first:
+                network, weighting = self._build_network(tasks, fitted)
+                network.to(device)
+                optimizer = self._make_optimizer(network.parameters(), device)
+                history = History()
+            else:
+                network, weighting, optimizer = self._continued(device)
+                history = History(self.history_)
+            start = len(history)
+            self._run(network, tasks, weighting, optimizer, data, rng, device, history, epochs=1)
+        return {
+            **fitted,
+            "module_": network,
+            "optimizer_": optimizer,
+            "weighting_": weighting,
+            "history_": history,
+            "tasks_": {t.name: t for t in tasks},
+            "target_layout_": layout,
+            "device_": device,
+            "n_iter_": len(history) - start,
+            "best_epoch_": None,
+            **self._fitted_extras(tasks, layout),
+        }
+
+    def _first_chunk_tasks(self, layout, columns, context, classes) -> list:
+        """The tasks of the first ``partial_fit`` chunk, with the declared label spaces.
+
+        Each column with declared classes is resolved (its type inferred or taken
+        from ``tasks``) as if its declared labels were appended to the chunk, so
+        that its label space is exactly ``classes`` whatever the chunk shows; a
+        token task's most frequent tag (for tokens cut by ``max_length``) is the
+        chunk's.
+        """
+        declared = _declared_classes(classes, layout, columns)
+        extended = {}
+        for name, column in columns.items():
+            labels = declared.get(name)
+            labelled = ~missing_mask(column)
+            if labels is None:
+                if not labelled.any():
+                    raise ValueError(
+                        f"Task {name!r} has no labelled row in the first chunk given to "
+                        "partial_fit and no declared classes. The first call fixes every "
+                        "task: declare a classification task's labels in `classes`; a "
+                        "continuous task learns its standardisation (mean and scale) from "
+                        "the first chunk, which must then hold some of its values."
+                    )
+                extended[name] = column
+                continue
+            if column.ndim != 1:  # a 2-D block: its labels are its columns
+                extended[name] = column
+                continue
+            kind = _spec_type(self.tasks, name) or getattr(self, "_forced_type", None)
+            if kind is None and labelled.any():
+                try:
+                    kind = infer_task_type(column, name=name)
+                except ValueError:
+                    kind = None  # the task's own resolution explains it
+            if kind == "continuous":
+                raise ValueError(
+                    f"Task {name!r} is continuous: it takes no classes, got "
+                    f"{_shown(labels)} in `classes`. Give classes only for classification "
+                    "tasks (set a task's type with `tasks` if it was inferred wrongly)."
+                )
+            _check_declared(name, column, labels, first=True)
+            if labelled.any():
+                as_set = is_label_set(column[np.argmax(labelled)])
+            else:
+                as_set = kind in ("multilabel", "token", "token_crf")
+            extra = [list(labels)] if as_set else list(labels)
+            cells = np.empty(len(column) + len(extra), dtype=object)
+            cells[: len(column)] = column  # an array: its cells are copied, never unpacked
+            for i, cell in enumerate(extra, start=len(column)):
+                cells[i] = cell
+            extended[name] = cells
+        tasks, _ = self._resolve_tasks(layout, extended, context, self.tasks)
+        for t in tasks:
+            given = declared.get(t.name)
+            if t.classes is None:
+                if given is not None:
+                    raise ValueError(
+                        f"Task {t.name!r} is {t.type}: it takes no classes, got {_shown(given)} "
+                        "in `classes`. Give classes only for classification tasks."
+                    )
+            elif t.block:
+                if given is not None and _label_set(given) != _label_set(t.classes):
+                    raise ValueError(
+                        f"Task {t.name!r} is a 0/1 block whose labels are its columns "
+                        f"{t.classes.tolist()}; `classes` gives {given.tolist()!r}."
+                    )
+            elif given is None:
+                raise ValueError(
+                    f"partial_fit needs the classes of every classification task on its first "
+                    f"call (a chunk need not show every label): task {t.name!r} ({t.type}) has "
+                    "none. Give classes=[...labels...] for a 1-D y, a list with one array "
+                    "per column of a 2-D Y (None for a continuous column), or a dict "
+                    "{task: labels}."
+                )
+        return tasks
+
     def _build_network(self, tasks, fitted: dict):
         """A fresh network (architecture over the stack, one head per task) and the
         fitted clone of the weighting strategy."""
@@ -425,17 +571,20 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         history,
         frozen=(),
         validation=None,
+        epochs=None,
     ):
         """Train with the engine; return the best epoch (early stopping) or None.
 
         ``validation``: indices of the rows that only validate (``fit``'s
         ``validation_rows``); else ``early_stopping`` holds out a random share.
+        ``epochs``: run exactly this many epochs, with no early stopping and no
+        convergence warning (``partial_fit``); None: ``max_epochs``.
         """
         fit_data, valid = data, None
         if validation is not None:
             keep = np.setdiff1d(np.arange(len(data)), validation)
             valid, fit_data = data.take(validation), data.take(keep)
-        elif self.early_stopping:
+        elif self.early_stopping and epochs is None:
             n = len(data)
             n_valid = max(1, int(round(self.validation_fraction * n)))
             if n - n_valid < 1:
@@ -469,7 +618,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
             weighting=weighting,
             optimizer=optimizer,
             sampler=self._make_sampler(fit_data.inputs),
-            max_epochs=self.max_epochs,
+            max_epochs=self.max_epochs if epochs is None else epochs,
             device=device,
             callbacks=callbacks,
             frozen=frozen,
@@ -478,7 +627,7 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         )
         start = len(history)
         engine.fit(fit_data, history, rng)
-        if not (engine.stop_training or engine.interrupted):
+        if epochs is None and not (engine.stop_training or engine.interrupted):
             _warn_if_still_improving(history[start:], self.n_iter_no_change, self.tol)
         return None if stopper is None or not stopper.stop else stopper.best_epoch
 
@@ -662,9 +811,12 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
     # ------------------------------------------------------------ inference
 
     def _predictions(self, X, names=None) -> tuple[dict, dict, list, int]:
-        """Predictions of every task (or of the tasks ``names``), the context, the tasks, n."""
+        """Predictions of every task (or of the tasks ``names``), the context, the tasks, n.
+
+        X is prepared and run part by part (:meth:`_prediction_parts`: chunks of
+        raw texts), keeping only each part's outputs.
+        """
         check_is_fitted(self, "module_")
-        inputs, context, _ = self._prepare_inputs(X, fitting=False)
         tasks = list(self.tasks_.values())
         if names is not None:
             unknown = [n for n in names if n not in self.tasks_]
@@ -676,8 +828,30 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         run = self._prediction_tasks(tasks)
         condition = self._condition(self.weighting_)
         verbose = getattr(self, "verbose", 0)
-        out = predict(self.module_, run, inputs, self.device_, condition=condition, verbose=verbose)
-        return out, context, tasks, len(inputs)
+        parts, contexts, n = {t.name: [] for t in run}, [], 0
+        with torch_threads():
+            for inputs, context in self._prediction_parts(X):
+                out = predict(
+                    self.module_, run, inputs, self.device_, condition=condition, verbose=verbose
+                )
+                for name, values in out.items():
+                    parts[name].append(values)
+                contexts.append(context)
+                n += len(inputs)
+        out = {name: v[0] if len(v) == 1 else np.concatenate(v) for name, v in parts.items()}
+        return out, _merge_contexts(contexts), tasks, n
+
+    def _prediction_parts(self, X):
+        """Yield the ``(inputs, context)`` of consecutive parts of the rows of X.
+
+        The default is one part (:meth:`_prepare_inputs`). Estimators that read
+        raw text yield chunks of :data:`skmtl.encoders._tokenize.PREDICT_CHUNK_ROWS`
+        rows, each tokenized just before the network runs over it, so that
+        predicting holds the tokens of one chunk at a time (streamed
+        prediction). The parts' contexts are joined by :func:`_merge_contexts`.
+        """
+        inputs, context, _ = self._prepare_inputs(X, fitting=False)
+        yield inputs, context
 
     def _condition(self, weighting, fitting: bool = False):
         """The task weights a weight-conditioned network predicts under (None for the
@@ -824,6 +998,18 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         return tags
 
 
+def _merge_contexts(contexts: list[dict]) -> dict:
+    """The context of the whole input from its parts' (see ``_prediction_parts``):
+    per-row arrays (``lengths``, ``full_lengths``) joined, anything else (the
+    input's ``index``) the first part's."""
+    if len(contexts) == 1:
+        return contexts[0]
+    return {
+        key: np.concatenate([c[key] for c in contexts]) if isinstance(value, np.ndarray) else value
+        for key, value in contexts[0].items()
+    }
+
+
 def _warn_if_still_improving(records, patience: int, tol: float) -> None:
     """A ConvergenceWarning when ``max_epochs`` ended a fit whose loss still falls.
 
@@ -897,3 +1083,237 @@ def _head_width(body, task) -> int:
     if task.level == "row" and stack.level(block) == "token":
         return stack.pooled_features(block)
     return body.out_features[task.name]
+
+
+# ---------------------------------------------------------------- partial_fit helpers
+
+_SHOWN_CLASSES = 20
+
+
+def _shown(labels) -> str:
+    """A list of labels for a message, cut after the first :data:`_SHOWN_CLASSES`."""
+    items = [label.item() if isinstance(label, np.generic) else label for label in labels]
+    more = f", ... ({len(items)} labels)" if len(items) > _SHOWN_CLASSES else ""
+    return f"{str(items[:_SHOWN_CLASSES])[:-1]}{more}]"
+
+
+def _label_set(labels) -> set:
+    return {label.item() if isinstance(label, np.generic) else label for label in labels}
+
+
+def _class_labels(name: str, value) -> np.ndarray:
+    """One task's declared classes as a 1-D object array of distinct labels."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ValueError(
+            f"classes for task {name!r} must be an array-like of labels, got {value!r:.80}."
+        )
+    if isinstance(value, np.ndarray) and value.ndim != 1:
+        raise ValueError(
+            f"classes for task {name!r} must be 1-D (one entry per label), got shape {value.shape}."
+        )
+    items = value.tolist() if hasattr(value, "tolist") else list(value)
+    if not items:
+        raise ValueError(f"classes for task {name!r} is empty; give every label of the task.")
+    for label in items:
+        if is_label_set(label) or isinstance(label, Mapping):
+            raise ValueError(
+                f"classes for task {name!r} must be a flat list of labels; it holds {label!r:.80}."
+            )
+        if is_missing(label):
+            raise ValueError(
+                f"classes for task {name!r} holds a missing value ({label!r}): a missing "
+                "label (NaN or None in Y) is no class; leave it out."
+            )
+    seen, unique = set(), []
+    for label in items:
+        try:
+            new = label not in seen
+        except TypeError:
+            raise ValueError(
+                f"classes for task {name!r} holds an unhashable label {label!r:.80}."
+            ) from None
+        if new:
+            seen.add(label)
+            unique.append(label)
+    out = np.empty(len(unique), dtype=object)
+    out[:] = unique
+    return out
+
+
+def _declared_classes(classes, layout: TargetLayout, columns: dict) -> dict[str, np.ndarray]:
+    """``partial_fit``'s ``classes`` as ``{column name: labels}`` (entries of None dropped).
+
+    A dict names tasks; for a 1-D y an array-like is that task's labels; for a
+    2-D Y (or a DataFrame / dict) a list holds one entry per column, in order,
+    as :meth:`sklearn.multioutput.MultiOutputClassifier.partial_fit` takes them.
+    """
+    names = list(columns)
+    if classes is None:
+        return {}
+    if isinstance(classes, Mapping):
+        entries = {}
+        for key, value in classes.items():
+            if str(key) not in names:
+                raise ValueError(
+                    f"classes names unknown tasks [{key!r}]; the tasks (columns) of Y are {names}."
+                )
+            entries[str(key)] = value
+    elif layout.kind == "1d":
+        value = classes
+        if (
+            isinstance(value, (list, tuple))
+            and len(value) == 1
+            and hasattr(value[0], "__iter__")
+            and not isinstance(value[0], (str, bytes))
+        ):
+            value = value[0]  # [labels]: the one-entry list of a multi-output y
+        entries = {names[0]: value}
+    else:
+        if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
+            raise ValueError(
+                "classes must be a dict {task: labels} or a list with one entry per column "
+                f"of Y, got {classes!r:.80}."
+            )
+        items = list(classes)
+        if len(items) != len(names):
+            raise ValueError(
+                f"classes has {len(items)} entries but Y has {len(names)} columns {names}; "
+                "give one entry per column (None for a continuous one), or a dict "
+                "{task: labels}."
+            )
+        entries = dict(zip(names, items, strict=True))
+    return {
+        name: _class_labels(name, value) for name, value in entries.items() if value is not None
+    }
+
+
+def _check_declared(name: str, column, declared, *, first: bool) -> None:
+    """A ValueError naming the task, the row and the label of the first labelled cell
+    whose label is not among ``declared`` (missing cells are data, not errors)."""
+    column = np.asarray(column) if not isinstance(column, np.ndarray) else column
+    if column.ndim != 1:
+        return
+    rows = np.flatnonzero(~missing_mask(column))
+    if not len(rows):
+        return
+    cells = column[rows]
+    if cells.dtype.kind == "O":
+        flat, owner = [], []
+        for row, cell in zip(rows.tolist(), cells.tolist(), strict=True):
+            items = list(cell) if is_label_set(cell) else [cell]
+            for item in items:
+                if not is_missing(item):  # a hole in a label set: the task's own error
+                    flat.append(item)
+                    owner.append(row)
+    else:
+        flat, owner = cells.tolist(), rows.tolist()
+    if not flat:
+        return
+    known = np.empty(len(declared), dtype=object)
+    known[:] = list(declared)
+    try:
+        found = pd.Index(known).get_indexer(pd.Index(flat, dtype=object))
+    except TypeError:  # unhashable labels: the task's encoding names them
+        return
+    if (found >= 0).all():
+        return
+    k = int(np.argmax(found < 0))
+    label = flat[k]
+    label = label.item() if isinstance(label, np.generic) else label
+    where = "in `classes`" if first else "on the first call to partial_fit"
+    raise ValueError(
+        f"Task {name!r}, row {owner[k]}: label {label!r} is not one of the classes declared "
+        f"{where}: {_shown(declared)}. partial_fit keeps the label space of its first "
+        "call; declare every label of the task in `classes` then."
+    )
+
+
+def _check_later_chunk(layout: TargetLayout, new: TargetLayout, tasks: list, columns) -> None:
+    """A later chunk's Y must have the model's tasks (no other column)."""
+    if layout.kind == "1d":
+        if new.kind != "1d":
+            raise ValueError(
+                f"y must be 1-D, as in the first call to partial_fit (or fit); got a Y with "
+                f"the columns {list(columns)}."
+            )
+        return
+    expected = [str(c) for t in tasks for c in t.columns]
+    unknown = [c for c in columns if c not in expected]
+    if unknown:
+        raise ValueError(
+            f"Y has columns {unknown} that are no task of the model; the first call to "
+            f"partial_fit fixed the tasks {[t.name for t in tasks]} (columns {expected})."
+        )
+
+
+def _check_same_classes(layout: TargetLayout, tasks: list, columns: dict, classes) -> None:
+    """``classes`` given on a later call must be the label spaces the model has."""
+    if classes is None:
+        return
+    by_name = {t.name: t for t in tasks}
+    names = list(columns) if layout.kind != "1d" else [tasks[0].name]
+    for name, labels in _declared_classes(classes, layout, dict.fromkeys(names)).items():
+        task = by_name.get(name)
+        fitted = None if task is None or task.classes is None else task.classes
+        if fitted is None or _label_set(labels) != _label_set(fitted):
+            raise ValueError(
+                f"classes={_shown(labels)} for task {name!r} is not the label space fixed by "
+                f"the first call to partial_fit: "
+                f"{'none (continuous)' if fitted is None else _shown(fitted)}."
+            )
+
+
+def _check_not_a_dask_key(y, n: int) -> None:
+    """A clear error for the key of a dask block where its rows belong.
+
+    dask-ml's ``Incremental`` (2025.1) addresses the blocks of a 2-D dask array
+    y by ``(name, i)``, which is no key of a 2-D array (``(name, i, 0)`` is), so
+    each ``partial_fit`` gets the tuple itself as y.
+    """
+    if (
+        isinstance(y, tuple)
+        and len(y) in (2, 3)
+        and len(y) != n
+        and isinstance(y[0], str)
+        and all(isinstance(i, numbers.Integral) for i in y[1:])
+    ):
+        raise ValueError(
+            f"y is {y!r}, the key of a dask block rather than its rows: "
+            "dask_ml.wrappers.Incremental does not pass the blocks of a 2-D dask array y. "
+            "Give Y as a dask DataFrame with the partitions of X's blocks, e.g. "
+            "dask.dataframe.from_dask_array(Y, columns=[...]), or fit one 1-D dask y."
+        )
+
+
+def _check_partial_fit_class_weight(value) -> None:
+    """partial_fit refuses ``class_weight="balanced"``, as scikit-learn's SGD does."""
+    values = (
+        list(value.values()) + [getattr(value, "default", None)]
+        if isinstance(value, Mapping)
+        else [value]
+    )
+    if any(isinstance(v, str) and v == "balanced" for v in values):
+        raise ValueError(
+            "class_weight='balanced' is not supported by partial_fit: each chunk would get "
+            "other weights. Compute them once, e.g. with "
+            "sklearn.utils.class_weight.compute_class_weight('balanced', classes=..., y=...) "
+            "on a large enough sample of the labels, and pass {label: weight} dicts."
+        )
+
+
+def _partial_fit_rng(random_state, n_done: int):
+    """The RandomState of a partial_fit call after ``n_done`` epochs: that of fit for the
+    first call; for an int ``random_state``, one seeded by (random_state, n_done)."""
+    if n_done and isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return np.random.RandomState([int(random_state) % 2**32, int(n_done)])
+    return check_random_state(random_state)
+
+
+def _spec_type(spec, name: str):
+    """The type that the ``tasks`` parameter gives the task ``name`` (None: none)."""
+    if not isinstance(spec, Mapping):
+        return None
+    for key, entry in spec.items():
+        if str(key) == name:
+            return entry.get("type") if isinstance(entry, Mapping) else entry
+    return None

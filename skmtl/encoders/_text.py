@@ -37,6 +37,7 @@ from ._tokenize import (
     N_HASHES,
     TokenizedTexts,
     check_texts,
+    iter_text_chunks,
     load_tokenizer,
     tokenize,
 )
@@ -258,7 +259,31 @@ class TextEncoder(BaseEstimator):
         TokenizedTexts
         """
         self._validate_params()
-        texts = check_texts(X)
+        return self._tokenize(check_texts(X))
+
+    def prepare_chunks(self, X, size: int | None = None):
+        """Validate and tokenize raw texts chunk by chunk (streamed prediction).
+
+        Parameters
+        ----------
+        X : iterable of str
+            As for :meth:`prepare`; a generator too (it is read one chunk at a
+            time). An error names the row of X.
+        size : int, default=None
+            Documents per chunk (None:
+            :data:`skmtl.encoders._tokenize.PREDICT_CHUNK_ROWS`, 4096).
+
+        Yields
+        ------
+        TokenizedTexts
+            The tokens of each consecutive chunk of at most ``size`` documents.
+        """
+        self._validate_params()
+        for texts in iter_text_chunks(X, size):
+            yield self._tokenize(texts)
+
+    def _tokenize(self, texts: list[str]) -> TokenizedTexts:
+        """The tokens of validated texts."""
         nlp = self._get_nlp()
         return tokenize(
             texts,

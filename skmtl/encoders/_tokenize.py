@@ -13,10 +13,11 @@ get valid ids naturally, and ids are identical across runs and processes
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -25,10 +26,13 @@ __all__ = [
     "N_CHAR_ROWS",
     "N_CHARS",
     "N_HASHES",
+    "PREDICT_CHUNK_ROWS",
     "TokenizedTexts",
     "check_texts",
     "check_tokens",
+    "chunked",
     "full_token_counts",
+    "iter_text_chunks",
     "load_tokenizer",
     "tokenize",
     "tokenize_words",
@@ -45,6 +49,12 @@ N_CHARS = 8
 
 #: Rows of the hashed character table; row 0 means "no character" (short tokens).
 N_CHAR_ROWS = 2048
+
+#: Documents tokenized at a time when a model predicts on raw text (streamed
+#: prediction): the texts of a chunk are tokenized and run through the network,
+#: and only the outputs are kept, so the memory beyond the outputs is that of one
+#: chunk, whatever the number of documents.
+PREDICT_CHUNK_ROWS = 4096
 
 #: Whitespace-free runs longer than this are split into pieces of this many characters
 #: before tokenization (spaCy's affix loop is quadratic on runs like "!!!!...").
@@ -259,11 +269,12 @@ def _is_nan(value) -> bool:
         return True
 
 
-def check_texts(X) -> list[str]:
-    """Validate raw texts: an iterable (list, ndarray, Series, ...) of str.
+def _text_rows(X) -> Iterable:
+    """X's documents as an iterable, after the checks of its structure (not of its items).
 
-    Raises ``ValueError`` for a single string, a non-iterable, no documents,
-    or a missing / non-string item (naming its row index and type).
+    A single string, a DataFrame of several columns, an array that is not 1-D
+    (or one column) and a non-iterable raise; the iterable is X itself where it
+    can be (a list, a 1-D array, a generator), so nothing is copied.
     """
     if isinstance(X, (str, bytes)):
         raise ValueError(
@@ -288,12 +299,23 @@ def check_texts(X) -> list[str]:
         raise ValueError(
             f"X must be an iterable of strings (one per document), got {type(X).__name__}."
         )
-    texts = list(X)
+    return X
+
+
+def check_texts(X, *, offset: int = 0) -> list[str]:
+    """Validate raw texts: an iterable (list, ndarray, Series, ...) of str.
+
+    Raises ``ValueError`` for a single string, a non-iterable, no documents,
+    or a missing / non-string item (naming its row index and type; ``offset``
+    is added to the row index, for a chunk of a larger input).
+    """
+    texts = list(_text_rows(X))
     if not texts:
         raise ValueError("X contains no documents; at least one is required.")
     for i, text in enumerate(texts):
         if isinstance(text, str):
             continue
+        row = offset + i
         if (
             text is None
             or (isinstance(text, float) and math.isnan(text))
@@ -303,17 +325,56 @@ def check_texts(X) -> list[str]:
             )
         ):
             raise ValueError(
-                f"X[{i}] is missing ({text!r} of type {type(text).__name__}); every "
+                f"X[{row}] is missing ({text!r} of type {type(text).__name__}); every "
                 "document must be a string. Use '' for an empty document."
             )
         raise ValueError(
-            f"X[{i}] is a {type(text).__name__} ({text!r:.50}), not a str; every "
+            f"X[{row}] is a {type(text).__name__} ({text!r:.50}), not a str; every "
             "document must be a string."
         )
     texts = [str(text) for text in texts]  # numpy.str_ -> str
     for i, text in enumerate(texts):
-        _check_surrogates(text, f"X[{i}]")
+        _check_surrogates(text, f"X[{offset + i}]")
     return texts
+
+
+def chunked(rows: Iterable, size: int | None = None) -> Iterator[tuple[int, list]]:
+    """``(offset, rows)`` of consecutive chunks of at most ``size`` rows of an iterable.
+
+    ``size`` defaults to :data:`PREDICT_CHUNK_ROWS` (read at call time). Only one
+    chunk is held at a time, so a generator is never materialised whole. An
+    empty iterable gives no chunk.
+
+    Examples
+    --------
+    >>> [(offset, rows) for offset, rows in chunked("abcde", 2)]
+    [(0, ['a', 'b']), (2, ['c', 'd']), (4, ['e'])]
+    """
+    size = int(PREDICT_CHUNK_ROWS if size is None else size)
+    if size < 1:
+        raise ValueError(f"chunk size must be >= 1, got {size}.")
+    iterator, offset = iter(rows), 0
+    while True:
+        chunk = list(itertools.islice(iterator, size))
+        if not chunk:
+            return
+        yield offset, chunk
+        offset += len(chunk)
+
+
+def iter_text_chunks(X, size: int | None = None) -> Iterator[list[str]]:
+    """X's documents validated (as :func:`check_texts`) chunk by chunk, ``size`` at a time.
+
+    For streamed prediction: X may be a list, a 1-D array, a Series, a
+    one-column DataFrame or any iterable of str (a generator too); an error
+    names the row of X, not of the chunk.
+    """
+    empty = True
+    for offset, rows in chunked(_text_rows(X), size):
+        empty = False
+        yield check_texts(rows, offset=offset)
+    if empty:
+        raise ValueError("X contains no documents; at least one is required.")
 
 
 def _check_surrogates(text: str, where: str) -> None:
@@ -334,7 +395,7 @@ def _is_token_sequence(row) -> bool:
     return hasattr(row, "tolist") and getattr(row, "ndim", None) == 1  # pandas Series
 
 
-def check_tokens(rows) -> list[list[str]]:
+def check_tokens(rows, *, offset: int = 0) -> list[list[str]]:
     """Validate pre-tokenized sentences: a sequence of sequences of str tokens.
 
     Parameters
@@ -342,6 +403,9 @@ def check_tokens(rows) -> list[list[str]]:
     rows : sequence of sequence of str
         One list (tuple, 1-D array, Series) of tokens per sentence; a sentence
         may have no tokens.
+    offset : int, default=0
+        Added to the sentence index in error messages (for a chunk of a larger
+        input: the index of its first sentence).
 
     Returns
     -------
@@ -364,7 +428,7 @@ def check_tokens(rows) -> list[list[str]]:
     if not rows:
         raise ValueError("X contains no sentences; at least one is required.")
     out = []
-    for i, row in enumerate(rows):
+    for i, row in enumerate(rows, start=offset):
         if isinstance(row, str) or not _is_token_sequence(row):
             raise ValueError(
                 f"X[{i}] is a {type(row).__name__} ({row!r:.50}); every sentence must be a "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sklearn.base import ClassifierMixin
 
 from ..base import BaseMultiTaskEstimator
-from ._docs import PARAMS_DOC
+from ._docs import PARAMS_DOC, partial_fit_doc
 from ._mixins import ClassificationBase
 
 __all__ = ["MultiTaskClassifier"]
@@ -52,3 +52,28 @@ class MultiTaskClassifier(ClassifierMixin, ClassificationBase):
     score = BaseMultiTaskEstimator.score
 
     _allowed_types = ("binary", "multiclass", "multilabel")
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        return self._partial_fit_call(X, y, classes, sample_weight)
+
+    partial_fit.__doc__ = partial_fit_doc(
+        "feature",
+        """
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmtl import MultiTaskClassifier
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(300, 5))
+        >>> Y = np.column_stack([X[:, 0] > 0, (X[:, 1] > 0).astype(int) + (X[:, 2] > 0)])
+        >>> clf = MultiTaskClassifier(hidden_layer_sizes=(16,), batch_size=20,
+        ...                           learning_rate=0.01, random_state=0)
+        >>> for epoch in range(5):  # 5 passes over the data, in chunks of 100 rows
+        ...     for rows in np.array_split(np.arange(300), 3):
+        ...         clf = clf.partial_fit(X[rows], Y[rows], classes=[[0, 1], [0, 1, 2]])
+        >>> len(clf.history_), clf.classes_[1].tolist()
+        (15, [0, 1, 2])
+        >>> bool(clf.score(X, Y) > 0.9)
+        True
+        """,
+    )

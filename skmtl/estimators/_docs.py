@@ -120,7 +120,8 @@ PARAMS_DOC["training"] = """\
         any prediction of two or more batches (at 1, only of a prediction of
         more than 20 batches).
     warm_start : bool, default=False
-        Continue training the fitted model on the next ``fit`` call.
+        Continue training the fitted model on the next ``fit`` call
+        (``partial_fit`` always continues it).
     record_gradients : bool, default=False
         Record gradient diagnostics in ``history_``: after each epoch's
         updates, each task's loss on a fixed probe batch (the first
@@ -155,14 +156,139 @@ PARAMS_DOC["attributes"] = """\
     module_ : torch.nn.Module
         The trained :class:`~skmtl.engine.MultiTaskNetwork`.
     optimizer_ : torch.optim.AdamW
-        The optimiser (kept for ``warm_start``).
+        The optimiser (kept for ``warm_start`` and ``partial_fit``).
     weighting_ : WeightingStrategy
         The fitted clone of ``weighting``.
     target_layout_ : TargetLayout
         How Y was given (array, DataFrame or dict, and its columns).
     n_iter_ : int
-        Epochs run in the last ``fit``.
+        Epochs run in the last ``fit`` (1 after ``partial_fit``).
     best_epoch_ : int or None
         Epoch whose weights were restored by early stopping.
 
 """
+
+#: The docstring of ``partial_fit`` up to its Examples; ``{first}`` is the
+#: estimator's own paragraph on what the first call fixes.
+PARTIAL_FIT_DOC = """Train on one chunk of data: one pass (epoch) over it, continuing the model.
+
+        For data larger than memory, or arriving over time (and for
+        :class:`dask_ml.wrappers.Incremental`, which calls it once per block of
+        a dask array). Each call runs one epoch of the training loop over the
+        chunk ``(X, y)`` with the estimator's optimiser settings, continuing the
+        network and the AdamW state of the fitted model (a model fitted by
+        ``fit`` too, whatever ``warm_start``); ``history_`` grows by one record
+        per call. ``max_epochs``, ``early_stopping``, ``validation_fraction``
+        and ``n_iter_no_change`` do not apply: there is no validation split
+        (score a held-out chunk yourself).
+
+{first}
+        Parameters
+        ----------
+{x_doc}        y : {y_type}
+            The chunk's targets, in the layout of the first call (the same
+            columns or keys). NaN, None or pd.NA mark a missing label, as in
+            ``fit``: they are data, and a chunk may hold no label of a task.
+        classes : array-like, list of array-like or dict, default=None
+            The labels of every classification task: required on the first
+            call (a chunk need not show every label), and afterwards either
+            omitted or equal to the first call's.
+{classes_layout}
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), default=None
+            Per-row weights of the chunk, shared by all tasks or given per task.
+
+        Returns
+        -------
+        self : object
+            The estimator. A call that fails (a ValueError for a label outside
+            the declared classes, naming the task, the row of the chunk and the
+            label; for a chunk with another number of features; ...) leaves
+            the model as it was.
+
+        Notes
+        -----
+        A task's type is inferred from the first chunk together with its
+        declared classes, or set with ``tasks``. Set it there when the first
+        chunk cannot show it: a task without a labelled row in the first
+        chunk is taken as single-label (binary or multiclass) from its
+        classes, so a multilabel{token} task needs ``tasks`` then.
+
+        A continuous task is standardised (see ``fit``) with the mean and
+        standard deviation of its labelled values in the first chunk, kept
+        fixed afterwards: the first chunk must hold some of its values, and
+        should be representative (shuffle the rows). ``class_weight="balanced"``
+        is refused, as by scikit-learn's ``SGDClassifier.partial_fit``: each
+        chunk would weigh the classes differently; pass ``{{label: weight}}``
+        dicts computed once. ``weight_averaging`` averages the weights within
+        each call. With an int ``random_state`` a sequence of calls is
+        reproducible: the first call draws as ``fit`` does (one call over all
+        the data equals ``fit`` with ``max_epochs=1``), each later one from
+        ``random_state`` and the number of epochs so far. ``fit`` after
+        ``partial_fit`` starts over unless ``warm_start=True``.
+"""
+
+PARTIAL_FIT_PARTS = {
+    "x_feature": """\
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), or list of str
+            The chunk's inputs: a numeric matrix with the features of the first
+            call (the same number, and names if it had them), or raw texts for
+            a model with an ``encoder``.
+""",
+    "x_tagger": """\
+        X : list of list of str, or list of str
+            The chunk's sentences: token lists, or raw strings tokenized by the
+            encoder.
+""",
+    "first_feature": """\
+        The first call (on an unfitted model) fixes what ``fit`` learns from
+        the data: the number of features (the shared layers' input width), the
+        tasks, their types and label spaces (from ``classes``) and the
+        standardisation of the continuous tasks. With an ``encoder`` there is
+        no vocabulary to fix: :class:`~skmtl.encoders.TextEncoder` hashes
+        every token's attributes (spaCy's ``HashEmbed`` scheme), so a word
+        first seen in a later chunk (or at predict time) gets its hashed rows
+        like any other; its settings (``n_rows``, ``attrs``) stay those of the
+        first call. That makes it the encoder for streamed text.
+""",
+    "first_tagger": """\
+        The first call (on an unfitted model) fixes the tasks, their levels and
+        tag sets (from ``classes``: every tag of a token task, every label of a
+        document task) and the standardisation of continuous document tasks;
+        a token task's fallback tag for tokens cut by the encoder's
+        ``max_length`` is the first chunk's most frequent one. The encoder
+        hashes tokens (no vocabulary), so words unseen in the first chunk are
+        encoded like any other.
+""",
+    "classes_feature": """\
+            For a 1-D y: an array of its labels. For a 2-D Y (or a DataFrame):
+            a list with one array per column, in order (None for a continuous
+            column), as :class:`~sklearn.multioutput.MultiOutputClassifier`
+            takes them. Or a dict ``{task: labels}``. A multilabel task's entry
+            lists its labels; a continuous task takes none.
+""",
+    "classes_tagger": """\
+            A dict ``{task: labels}`` (or a list with one entry per column of
+            Y): a token task's tag set (for IOB2 tags every ``O``, ``B-X`` and
+            ``I-X``), a document task's labels; a continuous task takes none.
+""",
+}
+
+
+def partial_fit_doc(kind: str, examples: str) -> str:
+    """The ``partial_fit`` docstring of a feature-based estimator or the tagger."""
+    feature = kind == "feature"
+    return (
+        PARTIAL_FIT_DOC.replace("{first}", PARTIAL_FIT_PARTS[f"first_{kind}"])
+        .replace("{x_doc}", PARTIAL_FIT_PARTS[f"x_{kind}"])
+        .replace(
+            "{y_type}",
+            "array-like of shape (n_samples,) or (n_samples, n_tasks), DataFrame or dict"
+            if feature
+            else "DataFrame or dict",
+        )
+        .replace("{classes_layout}\n", PARTIAL_FIT_PARTS[f"classes_{kind}"])
+        .replace("{token}", "" if feature else " or token")
+        .replace("{{", "{")
+        .replace("}}", "}")
+        + examples
+    )

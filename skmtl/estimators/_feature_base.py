@@ -123,6 +123,15 @@ class FeatureEstimatorBase(BaseMultiTaskEstimator):
         fitted = {"encoder_": encoder} if fitting else {}
         return EncodedInputs(encoder, encoder.prepare(X)), {"index": index}, fitted
 
+    def _prediction_parts(self, X):
+        """Raw texts chunk by chunk (streamed prediction); a matrix in one part."""
+        if self.encoder is None or not hasattr(self.encoder_, "prepare_chunks"):
+            yield from super()._prediction_parts(X)  # a matrix, or another kind of encoder
+            return
+        index = X.index if hasattr(X, "iloc") and hasattr(X, "index") else None
+        for tokens in self.encoder_.prepare_chunks(X):
+            yield EncodedInputs(self.encoder_, tokens), {"index": index}
+
     def _resolve_tasks(self, layout, columns, context, spec, existing=()):
         return resolve_tasks(
             layout,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._docs import PARAMS_DOC
+from ._docs import PARAMS_DOC, partial_fit_doc
 from ._mixins import ClassificationBase
 
 __all__ = ["MultiTaskEstimator"]
@@ -51,4 +51,37 @@ class MultiTaskEstimator(ClassificationBase):
         + PARAMS_DOC["classification"]
         + PARAMS_DOC["training"]
         + PARAMS_DOC["attributes"],
+    )
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        return self._partial_fit_call(X, y, classes, sample_weight)
+
+    partial_fit.__doc__ = partial_fit_doc(
+        "feature",
+        """
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from skmtl import MultiTaskEstimator
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(300, 4))
+        >>> Y = pd.DataFrame({
+        ...     "sentiment": np.where(X[:, 0] > 0, "pos", "neg"),
+        ...     "topics": [tuple(t for t, on in zip("ab", row) if on) for row in X[:, 1:3] > 0],
+        ...     "intensity": X[:, 3] * 2.0,
+        ... })
+        >>> classes = {"sentiment": ["neg", "pos"], "topics": ["a", "b"]}
+        >>> model = MultiTaskEstimator(hidden_layer_sizes=(16,), batch_size=20, random_state=0)
+        >>> for start in range(0, 300, 100):
+        ...     chunk = slice(start, start + 100)
+        ...     model = model.partial_fit(X[chunk], Y[chunk], classes=classes)
+        >>> {name: t.type for name, t in model.tasks_.items()}
+        {'sentiment': 'binary', 'topics': 'multilabel', 'intensity': 'continuous'}
+        >>> Y.loc[0, "sentiment"] = "neutral"  # a label not declared on the first call
+        >>> model.partial_fit(X[:100], Y[:100])
+        Traceback (most recent call last):
+        ...
+        ValueError: Task 'sentiment', row 0: label 'neutral' is not one of the classes ...
+        """,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sklearn.base import RegressorMixin
 
 from ..base import BaseMultiTaskEstimator
-from ._docs import PARAMS_DOC
+from ._docs import PARAMS_DOC, partial_fit_doc
 from ._feature_base import FeatureEstimatorBase
 
 __all__ = ["MultiTaskRegressor"]
@@ -57,3 +57,28 @@ class MultiTaskRegressor(RegressorMixin, FeatureEstimatorBase):
 
     _allowed_types = ("continuous",)
     _forced_type = "continuous"
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        return self._partial_fit_call(X, y, classes, sample_weight)
+
+    partial_fit.__doc__ = partial_fit_doc(
+        "feature",
+        """
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skmtl import MultiTaskRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> X = rng.normal(size=(400, 4))
+        >>> Y = np.column_stack([X @ [1.0, 2.0, 0.0, 0.0], 10 * X[:, 2] + 50])
+        >>> reg = MultiTaskRegressor(hidden_layer_sizes=(32,), batch_size=20,
+        ...                          learning_rate=0.01, random_state=0)
+        >>> for epoch in range(5):
+        ...     for rows in np.array_split(np.arange(400), 4):
+        ...         reg = reg.partial_fit(X[rows], Y[rows])  # continuous: no classes
+        >>> reg.tasks_["1"].mean.round(-1)  # the standardisation of the first chunk
+        array([50.])
+        >>> bool(reg.score(X, Y) > 0.9)
+        True
+        """,
+    )

@@ -15,7 +15,7 @@ and its spaCy attributes are hashed with the encoder's seeds and table sizes.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -31,15 +31,18 @@ from ..encoders import (
     full_token_counts,
     tokenize_words,
 )
+from ..encoders._tokenize import chunked
 from ..engine import LengthGroupedBatches
 from ..heads import is_bio_tagset
 from ..tasks import TokenCRFTask, resolve_tasks
+from ..utils import user_stacklevel
+from ._docs import partial_fit_doc
 
 __all__ = ["MultiTaskTagger"]
 
 
-def _as_rows(X, name: str) -> list:
-    """A list of the rows of a list / ndarray / Series (not a single string)."""
+def _sentence_rows(X, name: str):
+    """The rows of a list / ndarray / Series / iterable (not a single string), not copied."""
     if isinstance(X, (str, bytes)):
         raise ValueError(
             f"{name} must be a list of sentences (token lists or strings), got a single "
@@ -51,10 +54,41 @@ def _as_rows(X, name: str) -> list:
         X = X.iloc[:, 0]
     if isinstance(X, pd.Series):
         return X.tolist()
+    if not isinstance(X, Iterable):
+        raise ValueError(f"{name} must be a list of sentences, got {type(X).__name__}.")
+    return X
+
+
+def _as_rows(X, name: str) -> list:
+    """A list of the rows of a list / ndarray / Series (not a single string)."""
+    rows = _sentence_rows(X, name)
     try:
-        return list(X)
+        return list(rows)
     except TypeError:
         raise ValueError(f"{name} must be a list of sentences, got {type(X).__name__}.") from None
+
+
+def _tokens(encoder, rows: list, pretokenized: bool):
+    """``(TokenizedTexts, token counts before max_length)`` of validated sentences."""
+    if pretokenized:
+        tokens = tokenize_words(encoder, rows)
+        return tokens, np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    tokens = encoder.prepare(rows)
+    return tokens, full_token_counts(encoder, rows, tokens.lengths)
+
+
+def _warn_truncated(truncated: int, encoder, fitting: bool) -> None:
+    if truncated:
+        warnings.warn(
+            f"{truncated} sentences are longer than the encoder's max_length="
+            f"{encoder.max_length}; their extra tokens are "
+            + (
+                "not trained on."
+                if fitting
+                else "predicted as each task's most frequent training tag."
+            ),
+            stacklevel=user_stacklevel(),
+        )
 
 
 def _check_sentences(X) -> tuple[list, bool]:
@@ -162,7 +196,8 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
         any prediction of two or more batches (at 1, only of a prediction of
         more than 20 batches).
     warm_start : bool, default=False
-        Continue training the fitted model on the next ``fit`` call.
+        Continue training the fitted model on the next ``fit`` call
+        (``partial_fit`` always continues it).
     record_gradients : bool, default=False
         Record each task's gradient norm and the pairwise gradient cosines on
         the shared parameters in ``history_`` after every epoch.
@@ -250,6 +285,31 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
                 f"crf must be None, 'auto' or a list of token-level task names, got {crf!r}."
             )
 
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        return self._partial_fit_call(X, y, classes, sample_weight)
+
+    partial_fit.__doc__ = partial_fit_doc(
+        "tagger",
+        """
+        Examples
+        --------
+        >>> from skmtl.estimators import MultiTaskTagger
+        >>> from skmtl.encoders import TextEncoder
+        >>> X = [["I", "like", "Paris"], ["You", "run"], ["We", "saw", "Rome"]]
+        >>> Y = {"pos": [["PRON", "VERB", "PROPN"], ["PRON", "VERB"], ["PRON", "VERB", "PROPN"]],
+        ...      "ner": [["O", "O", "B-LOC"], None, ["O", "O", "B-LOC"]]}
+        >>> tags = {"pos": ["PRON", "VERB", "PROPN", "NOUN"], "ner": ["O", "B-LOC", "I-LOC"]}
+        >>> tagger = MultiTaskTagger(TextEncoder(width=16, embed_dim=8, depth=1), random_state=0)
+        >>> for rows in ([0, 1], [2]):  # chunks of sentences
+        ...     chunk_y = {task: [cells[i] for i in rows] for task, cells in Y.items()}
+        ...     tagger = tagger.partial_fit([X[i] for i in rows], chunk_y, classes=tags)
+        >>> tagger.classes_["ner"].tolist(), len(tagger.history_)
+        (['B-LOC', 'I-LOC', 'O'], 2)
+        >>> [len(t) for t in tagger.predict([["They", "like", "Oslo"]])["pos"]]
+        [3]
+        """,
+    )
+
     # -- hooks ------------------------------------------------------------------------
     def _prepare_inputs(self, X, *, fitting: bool):
         rows, pretokenized = _check_sentences(X)
@@ -257,26 +317,30 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
             encoder = clone(self.encoder) if self.encoder is not None else TextEncoder(char_dim=16)
         else:
             encoder = self.encoder_
-        if pretokenized:
-            tokens = tokenize_words(encoder, rows)
-            full = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
-        else:
-            tokens = encoder.prepare(rows)
-            full = full_token_counts(encoder, rows, tokens.lengths)
-        truncated = int((full > tokens.lengths).sum())
-        if truncated:
-            warnings.warn(
-                f"{truncated} sentences are longer than the encoder's max_length="
-                f"{encoder.max_length}; their extra tokens are "
-                + (
-                    "not trained on."
-                    if fitting
-                    else "predicted as each task's most frequent training tag."
-                ),
-                stacklevel=4,
-            )
+        tokens, full = _tokens(encoder, rows, pretokenized)
+        _warn_truncated(int((full > tokens.lengths).sum()), encoder, fitting)
         context = {"lengths": tokens.lengths, "full_lengths": full}
         return EncodedInputs(encoder, tokens), context, {"encoder_": encoder} if fitting else {}
+
+    def _prediction_parts(self, X):
+        """The sentences chunk by chunk (streamed prediction): each chunk of
+        :data:`~skmtl.encoders._tokenize.PREDICT_CHUNK_ROWS` sentences is validated
+        and tokenized just before the network runs over it."""
+        encoder, truncated, pretokenized = self.encoder_, 0, None
+        for offset, rows in chunked(_sentence_rows(X, "X")):
+            if pretokenized is None:
+                pretokenized = not isinstance(rows[0], str)
+            rows = (
+                check_tokens(rows, offset=offset)
+                if pretokenized
+                else check_texts(rows, offset=offset)
+            )
+            tokens, full = _tokens(encoder, rows, pretokenized)
+            truncated += int((full > tokens.lengths).sum())
+            yield EncodedInputs(encoder, tokens), {"lengths": tokens.lengths, "full_lengths": full}
+        if pretokenized is None:
+            raise ValueError("X contains no sentences; at least one is required.")
+        _warn_truncated(truncated, encoder, fitting=False)
 
     def _split_targets(self, y, n_samples: int):
         if not isinstance(y, (pd.DataFrame, Mapping)):

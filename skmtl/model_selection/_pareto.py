@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from .._params import per_task_values
 from ..metrics import METRICS, task_scores
 from ..tasks import columns_for
+from ..utils import final_step
 
 __all__ = ["ParetoFront", "ParetoFrontDisplay", "hypervolume", "pareto_front", "weight_grid"]
 
@@ -432,10 +432,7 @@ def pareto_front(
 
 def _conditioned_estimator(model) -> tuple[Any, str]:
     """The skmtl estimator at the end of ``model`` (a Pipeline or not) and its param prefix."""
-    estimator, prefix = model, ""
-    while isinstance(estimator, Pipeline):
-        step, estimator = estimator.steps[-1]
-        prefix += f"{step}__"
+    prefix, estimator = final_step(model)
     if "task_weights" not in getattr(estimator, "_get_param_names", list)():
         raise ValueError(
             "pareto_front needs a skmtl estimator (or a Pipeline ending in one) with a "

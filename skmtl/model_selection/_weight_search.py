@@ -21,7 +21,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from ..utils import delegate_tags
+from ..utils import delegate_tags, final_step
 from ._split import MultiTaskStratifiedKFold
 
 __all__ = ["TaskWeightSearchCV"]
@@ -309,7 +309,7 @@ class TaskWeightSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def _check_estimator(self) -> str:
         """The parameter prefix of the final estimator; a ValueError if it is not conditioned."""
-        prefix, final = _final_estimator(self.estimator)
+        prefix, final = final_step(self.estimator)
         params = final.get_params(deep=False) if hasattr(final, "get_params") else {}
         if _TASK_WEIGHTS not in params:
             raise ValueError(
@@ -451,15 +451,6 @@ class TaskWeightSearchCV(MetaEstimatorMixin, BaseEstimator):
 
 
 # ---------------------------------------------------------------- checks
-
-
-def _final_estimator(estimator) -> tuple[str, Any]:
-    """``(parameter prefix, final estimator)``, going down nested Pipelines."""
-    prefix = ""
-    while isinstance(getattr(estimator, "steps", None), list) and estimator.steps:
-        name, estimator = estimator.steps[-1]
-        prefix += f"{name}__"
-    return prefix, estimator
 
 
 def _is_task_weight_key(key: str, prefix: str) -> bool:

@@ -11,6 +11,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils import final_step
+
 __all__ = [
     "check_tasks",
     "final_estimator",
@@ -66,9 +68,7 @@ def merge_kwargs(defaults: Mapping[str, Any], user: Mapping[str, Any] | None, na
 
 def final_estimator(estimator):
     """The estimator at the end of ``estimator``, going down nested Pipelines."""
-    while isinstance(estimator, Pipeline):
-        estimator = estimator.steps[-1][1]
-    return estimator
+    return final_step(estimator)[1]
 
 
 def pipeline_inputs(estimator, X_fit, y_fit, *others) -> tuple[Any, list]:
