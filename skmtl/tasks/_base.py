@@ -82,20 +82,19 @@ class EncodedTarget:
 class TaskType(Protocol):
     """A fitted task: its label space and everything its type decides.
 
-    Class attributes
-    ----------------
+    Attributes
+    ----------
     type : str
-        The vocabulary name ("binary", "multiclass", "multilabel", "continuous",
+        Class attribute: the vocabulary name ("binary", "multiclass", "multilabel", "continuous",
         "token", "token_crf"), shared by estimators and :mod:`skmtl.metrics`.
     level : {"row", "token"}
+        Class attribute: whether a label belongs to a row or to each token.
     default_metric : str
-        A :func:`skmtl.metrics.task_score` metric name.
+        Class attribute: a :func:`skmtl.metrics.task_score` metric name.
     is_classification : bool
-        Single-label classification (predict_proba gives a distribution).
-
-    Instance attributes
-    -------------------
+        Class attribute: single-label classification (predict_proba gives a distribution).
     name : str
+        The task's name (its column of Y).
     columns : list
         The Y columns the task came from (several for a grouped continuous task).
     classes : ndarray or None
