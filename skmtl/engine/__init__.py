@@ -5,7 +5,9 @@ weighting strategy, the optimiser step) with overridable hooks
 (:meth:`Engine.train_step`, :meth:`Engine.get_loss`) and :class:`Callback`
 objects, one concern per file: :class:`EarlyStopping`,
 :class:`WeightAveraging`, :class:`GradientRecorder`, :class:`PrintProgress`,
-:class:`WarmupInverseSqrt`; :func:`prediction_bar` and :func:`steps_bar` are the
+:class:`WarmupInverseSqrt`; :class:`SparseAdamW` is the optimiser (AdamW, with
+lazy row updates for the row-sparse gradients of a sparse input);
+:func:`prediction_bar` and :func:`steps_bar` are the
 progress bars of long predictions and of the diagnostics.
 :class:`MultiTaskNetwork` assembles an architecture's per-task representations
 and the task heads into the module the engine trains.
@@ -20,6 +22,7 @@ from ._network import MultiTaskNetwork
 from ._progress import PrintProgress, prediction_bar, steps_bar
 from ._protocols import Callback, Inputs, Network, Sampler
 from ._samplers import LengthGroupedBatches, ShuffledBatches
+from ._sparse_adamw import SparseAdamW
 from ._stats import EpochStats
 from ._weight_averaging import WeightAveraging
 
@@ -36,6 +39,7 @@ __all__ = [
     "PrintProgress",
     "Sampler",
     "ShuffledBatches",
+    "SparseAdamW",
     "TaskTensors",
     "TrainingData",
     "WarmupInverseSqrt",

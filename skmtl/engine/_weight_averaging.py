@@ -45,6 +45,9 @@ class WeightAveraging(Callback):
             self.holding = False
 
     def on_batch_end(self, engine) -> None:
+        flush = getattr(engine.optimizer, "flush", None)
+        if flush is not None:  # rows updated lazily (SparseAdamW): the average reads all
+            flush()
         self.n_steps += 1
         rate = 1.0 - min(self.decay, (1.0 + self.n_steps) / (10.0 + self.n_steps))
         with torch.no_grad():

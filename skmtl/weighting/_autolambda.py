@@ -237,6 +237,9 @@ class AutoLambda(WeightingStrategy):
         params = [p for p in network.parameters() if p.requires_grad]
         if not params or state is None:
             return
+        flush = getattr(engine.optimizer, "flush", None)
+        if flush is not None:  # rows updated lazily (SparseAdamW): the virtual step reads all
+            flush()
         state_ids = {id(b) for b in state.buffers()}
         buffers = [b for b in network.buffers() if id(b) not in state_ids]
         with torch.no_grad():

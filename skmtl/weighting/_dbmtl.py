@@ -153,6 +153,10 @@ class DBMTL(WeightingStrategy):
                     offset += p.numel()
                     if g is None:  # a zero gradient
                         part.mul_(float(b))
+                    elif g.is_sparse:  # row-sparse (a sparse input's first layer)
+                        part.mul_(float(b)).view(p.shape).index_add_(
+                            0, g._indices()[0], g._values().to(part), alpha=1.0 - float(b)
+                        )
                     else:
                         part.lerp_(g.reshape(-1).to(part.dtype), 1.0 - float(b))
         if others:

@@ -84,6 +84,9 @@ def task_gradient_matrix(
                 offset += p.numel()
                 if g is None:
                     part.zero_()
+                elif g.is_sparse:  # a row-sparse gradient (a sparse input's first layer)
+                    part.zero_()
+                    part.view(p.shape).index_add_(0, g._indices()[0], g._values().to(part))
                 else:
                     part.copy_(g.reshape(-1))
             # Keep the row unless it is exactly 0 (a NaN or inf row is kept and shows);
@@ -107,7 +110,21 @@ def write_shared_grad(shared: list[nn.Parameter], d: torch.Tensor) -> None:
         if p.grad is None:
             p.grad = part if p.is_contiguous() else part.clone()
         else:
-            p.grad.add_(part)
+            add_grad(p, part)
+
+
+@torch.no_grad()
+def add_grad(p: torch.Tensor, g: torch.Tensor) -> None:
+    """``p.grad += g`` for dense or sparse (row-sparse COO) ``p.grad`` and ``g``.
+
+    A sparse gradient plus a dense one is dense.
+    """
+    if p.grad is None:
+        p.grad = g
+    elif p.grad.is_sparse and not g.is_sparse:
+        p.grad = g + p.grad
+    else:
+        p.grad.add_(g)
 
 
 _GRAM_CHUNK = 1 << 16
@@ -349,12 +366,8 @@ class GradientAggregation(WeightingStrategy):
         )
         with torch.no_grad():
             for p, g in zip(shared, grads, strict=True):
-                if g is None:
-                    continue
-                if p.grad is None:
-                    p.grad = g.to(p.dtype)
-                else:
-                    p.grad.add_(g.to(p.dtype))
+                if g is not None:
+                    add_grad(p, g.to(p.dtype))
         # The heads (and any shared parameter after z): the gradient of the weighted sum.
         rest = others + [p for p, g in zip(shared, grads, strict=True) if g is None]
         if rest:
