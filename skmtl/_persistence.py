@@ -118,7 +118,7 @@ def _allowed_classes() -> dict[str, type]:
     from . import estimators as e
     from . import sampling as s
     from . import weighting as w
-    from .encoders import SubwordTokenizer, TextEncoder
+    from .encoders import PretrainedEncoder, SubwordTokenizer, TextEncoder
 
     groups = {
         "skmtl": (
@@ -128,7 +128,7 @@ def _allowed_classes() -> dict[str, type]:
             e.MultiTaskTagger,
             e.MultiTaskSeq2Seq,
         ),
-        "skmtl.encoders": (SubwordTokenizer, TextEncoder),
+        "skmtl.encoders": (PretrainedEncoder, SubwordTokenizer, TextEncoder),
         "skmtl.architectures": (
             a.CGC,
             a.CrossStitch,
@@ -201,8 +201,8 @@ class _AllowList(Mapping):
         return len(self._get())
 
 
-#: Every class a model file may name: the estimators, ``TextEncoder``, the
-#: architectures and the weighting strategies, by public name.
+#: Every class a model file may name: the estimators, ``TextEncoder``,
+#: ``PretrainedEncoder``, the architectures and the weighting strategies, by public name.
 ALLOWED_CLASSES: Mapping[str, type] = _AllowList()
 
 

@@ -384,7 +384,8 @@ class BaseMultiTaskEstimator(TorchEstimatorMixin, BaseEstimator):
         optimizer = self._make_optimizer(network.parameters(), device)
         optimizer.load_state_dict(self.optimizer_.state_dict())
         for group in optimizer.param_groups:
-            group["lr"], group["weight_decay"] = self.learning_rate, self.weight_decay
+            lr = group.get("skmtl_lr", self.learning_rate)  # a fine-tuned encoder's own rate
+            group["lr"], group["weight_decay"] = lr, self.weight_decay
         return network, weighting, optimizer
 
     # ------------------------------------------------------------ incremental

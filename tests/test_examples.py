@@ -31,6 +31,11 @@ EXPECTED_OUTPUT = {
     "plot_relative_gain.py": ["mtl_score", "single_task_score", "relative_gain", "delta_m:"],
     "plot_architectures.py": ["hard sharing", "MMoE", "PLE", "cross-stitch", "parameters"],
     "plot_tagger_entity_scores.py": ["test scores:", "span_f1", "entity type", "PER"],
+    "pretrained_encoder.py": [
+        "from scratch (TextEncoder)",
+        "frozen all-MiniLM-L6-v2",
+        "ner span F1",
+    ],
 }
 
 

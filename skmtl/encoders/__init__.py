@@ -2,7 +2,9 @@
 
 ``MLPTrunk`` reads numeric features (dense or sparse); :class:`TextEncoder`
 is a spec object for raw text (hashed token embeddings and a CNN, BiLSTM or
-Transformer), passed to an estimator as ``encoder=`` and trained end to end.
+Transformer), passed to an estimator as ``encoder=`` and trained end to end;
+:class:`PretrainedEncoder` is one over a pretrained transformer's contextual
+word vectors (frozen, or its top layers fine-tuned).
 :class:`FeatureStack` and :class:`TextStack` describe the same layers as a stem
 and blocks for a sharing architecture (:mod:`skmtl.architectures`).
 """
@@ -11,6 +13,7 @@ from ._attention import FeedForward, MultiHeadAttention, PreNormEncoderLayer
 from ._inputs import EncodedInputs, FeatureInputs
 from ._layers import SparseAwareLinear, SparseRows, prepare_features
 from ._mlp import ACTIVATIONS, NORMALIZATIONS, EncoderTrunk, MLPTrunk, make_activation
+from ._pretrained import PretrainedEncoder, PretrainedInputs, PretrainedStack, param_groups
 from ._protocol import Encoder
 from ._stacks import FeatureStack, TextStack
 from ._subwords import SubwordInputs, SubwordStack, SubwordTokenizer
@@ -36,6 +39,9 @@ __all__ = [
     "FeedForward",
     "MultiHeadAttention",
     "PreNormEncoderLayer",
+    "PretrainedEncoder",
+    "PretrainedInputs",
+    "PretrainedStack",
     "MLPTrunk",
     "SparseAwareLinear",
     "SparseRows",
@@ -50,6 +56,7 @@ __all__ = [
     "check_tokens",
     "full_token_counts",
     "make_activation",
+    "param_groups",
     "pool_tokens",
     "prepare_features",
     "tokenize_words",

@@ -70,6 +70,8 @@ def _as_rows(X, name: str) -> list:
 
 def _tokens(encoder, rows: list, pretokenized: bool):
     """``(TokenizedTexts, token counts before max_length)`` of validated sentences."""
+    if not isinstance(encoder, TextEncoder):  # e.g. a PretrainedEncoder: its own words
+        return encoder.prepare_sentences(rows, pretokenized=pretokenized)
     if pretokenized:
         tokens = tokenize_words(encoder, rows)
         return tokens, np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
@@ -121,13 +123,14 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
 
     Parameters
     ----------
-    encoder : TextEncoder, default=None
+    encoder : TextEncoder or PretrainedEncoder, default=None
         The text encoder spec (None: ``TextEncoder(architecture="cnn", char_dim=16)``:
         hashed norm/prefix/suffix/shape embeddings plus character features of each
-        word's first and last characters, which help on unseen words). It is
-        cloned in fit. Sentences longer than its ``max_length`` are truncated for
-        the network; their extra tokens are predicted as the task's most frequent
-        training tag (a warning is issued).
+        word's first and last characters, which help on unseen words; a
+        :class:`~skmtl.encoders.PretrainedEncoder` reads a pretrained
+        transformer's word vectors). It is cloned in fit. Sentences longer than its
+        ``max_length`` are truncated for the network; their extra tokens are
+        predicted as the task's most frequent training tag (a warning is issued).
     tasks : dict, default=None
         Override the inferred type of a task: ``{task: "token" | "document" | type}``
         with a type name of :data:`skmtl.tasks.TASK_TYPES`. A column whose labelled
@@ -267,9 +270,13 @@ class MultiTaskTagger(BaseMultiTaskEstimator):
 
     # -- parameters -------------------------------------------------------------------
     def _check_params(self) -> None:
-        if self.encoder is not None and not isinstance(self.encoder, TextEncoder):
+        if self.encoder is not None and not (
+            isinstance(self.encoder, TextEncoder)
+            or all(hasattr(self.encoder, m) for m in ("prepare_sentences", "batch", "build_stack"))
+        ):
             raise ValueError(
-                f"encoder must be None or a skmtl.encoders.TextEncoder, got {self.encoder!r}."
+                "encoder must be None, a skmtl.encoders.TextEncoder or a PretrainedEncoder, "
+                f"got {self.encoder!r}."
             )
         if self.tasks is not None and not isinstance(self.tasks, Mapping):
             raise ValueError(

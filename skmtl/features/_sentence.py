@@ -218,7 +218,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         key = (str(self.model), self._resolved_device())
         cached = self.__dict__.get("_model")
         if cached is None or cached[0] != key:
-            cached = (key, _load_model(self.model, key[1]))
+            cached = (key, load_sentence_transformer(self.model, key[1]))
             self._model = cached
         return cached[1]
 
@@ -226,12 +226,24 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
 # ------------------------------------------------------------------ loading
 
 
-def resolve_model_dir(model: str | os.PathLike) -> Path:
+def resolve_model_dir(model: str | os.PathLike, owner: str = _NAME) -> Path:
     """The sentence-transformers model directory that `model` names.
 
     A path to an existing directory is returned as is; otherwise `model` is
     imported as a Python package (``-`` read as ``_``) and its model directory
     is its ``get_model_path()``, its ``MODEL_DIR`` or its ``model/`` folder.
+
+    Parameters
+    ----------
+    model : str or path-like
+        A directory, or the name of a package that ships a model.
+    owner : str, default="SentenceEmbedder"
+        The class that asks; it starts the error messages.
+
+    Returns
+    -------
+    directory : Path
+        The model directory.
 
     Raises
     ------
@@ -250,7 +262,7 @@ def resolve_model_dir(model: str | os.PathLike) -> Path:
         part.isidentifier() for part in module_name.split(".")
     ):
         raise ValueError(
-            f"{_NAME}: model={text!r} is neither an existing directory nor a Python package "
+            f"{owner}: model={text!r} is neither an existing directory nor a Python package "
             f"name. Pass a local sentence-transformers model directory or an installed "
             f"package that ships one, such as {DEFAULT_MODEL!r} ({_INSTALL_HINT})."
         )
@@ -266,7 +278,7 @@ def resolve_model_dir(model: str | os.PathLike) -> Path:
                 f"(`{_INSTALL_HINT}`)"
             )
         raise ImportError(
-            f"{_NAME}: the model package {text!r} is not installed (import {module_name!r} "
+            f"{owner}: the model package {text!r} is not installed (import {module_name!r} "
             f"failed: {err}). {hint}; models are never downloaded at run time."
         ) from err
     candidates = []
@@ -282,7 +294,7 @@ def resolve_model_dir(model: str | os.PathLike) -> Path:
         if (candidate / "modules.json").is_file() or (candidate / "config.json").is_file():
             return candidate
     raise ValueError(
-        f"{_NAME}: the package {module_name!r} ships no sentence-transformers model "
+        f"{owner}: the package {module_name!r} ships no sentence-transformers model "
         "directory (no get_model_path(), MODEL_DIR or model/ folder with modules.json). "
         "Reinstall it, or pass a local model directory."
     )
@@ -332,14 +344,30 @@ def _quiet_progress_bars():
             hf_logging.enable_progress_bar()
 
 
-def _load_model(model: str | os.PathLike, device: str):
-    """Load a sentence-transformers model from a package or directory, offline."""
-    directory = resolve_model_dir(model)
+def load_sentence_transformer(model: str | os.PathLike, device: str, owner: str = _NAME):
+    """Load a sentence-transformers model from a package or directory, offline.
+
+    Parameters
+    ----------
+    model : str or path-like
+        A model name of a package that ships its weights (``"all-MiniLM-L6-v2"``)
+        or a directory (see :func:`resolve_model_dir`).
+    device : str
+        Where the model runs (``"cpu"``, ``"cuda"``, ...).
+    owner : str, default="SentenceEmbedder"
+        The class that asks; it starts the error messages.
+
+    Returns
+    -------
+    model : sentence_transformers.SentenceTransformer
+        In eval mode, its parameters frozen (``requires_grad=False``).
+    """
+    directory = resolve_model_dir(model, owner)
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as err:
         raise ImportError(
-            f"{_NAME} needs the sentence-transformers package, which is not installed "
+            f"{owner} needs the sentence-transformers package, which is not installed "
             f"({err}). Install it with `{_INSTALL_HINT}`."
         ) from err
     with _offline(), _quiet_progress_bars():
