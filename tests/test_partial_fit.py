@@ -442,10 +442,13 @@ def test_tagger_token_task_without_labels_in_the_first_chunk():
 # ---------------------------------------------------------------- dask-ml's Incremental
 
 
-dask = pytest.importorskip("dask")
-da = pytest.importorskip("dask.array")
-dd = pytest.importorskip("dask.dataframe")
-wrappers = pytest.importorskip("dask_ml.wrappers")
+def _dask():
+    """dask, dask.array, dask.dataframe and dask_ml.wrappers (in the dev extra), or a skip.
+
+    Imported per test, so that a missing dask-ml skips these tests only.
+    """
+    names = ("dask", "dask.array", "dask.dataframe", "dask_ml.wrappers")
+    return tuple(pytest.importorskip(name) for name in names)
 
 
 @pytest.fixture
@@ -466,6 +469,7 @@ def _manual(X, Y, classes, blocks):
 
 
 def test_dask_ml_incremental_on_a_dask_array(tfidf_like):
+    dask, da, dd, wrappers = _dask()
     X, Y = tfidf_like
     blocks = _chunks(len(X), 4)
     Xd = da.from_array(X, chunks=(100, X.shape[1]))
@@ -480,6 +484,7 @@ def test_dask_ml_incremental_on_a_dask_array(tfidf_like):
 
 
 def test_dask_ml_incremental_multi_output_via_a_dask_dataframe(tfidf_like):
+    dask, da, dd, wrappers = _dask()
     X, Y = tfidf_like
     Xd = da.from_array(X, chunks=(100, X.shape[1]))
     Yd = da.from_array(Y, chunks=(100, 2))
@@ -504,6 +509,7 @@ def test_dask_ml_incremental_multi_output_via_a_dask_dataframe(tfidf_like):
 
 
 def test_dask_ml_incremental_on_raw_text_blocks():
+    dask, da, dd, wrappers = _dask()
     texts = np.array(TEXTS, dtype=object)
     with dask.config.set(scheduler="synchronous"):
         inc = wrappers.Incremental(_text_model(), shuffle_blocks=False)
