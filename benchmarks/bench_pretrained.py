@@ -266,20 +266,7 @@ def spacy_trf_run(args, data, work: Path, docbins: dict) -> dict:
         str(max(steps // 10, 1)),
     ]
     out_dir = work / "spacy_trf"
-    cmd = [
-        py,
-        "-m",
-        "spacy",
-        "train",
-        str(cfg),
-        "--paths.train",
-        str(docbins["train"]),
-        "--paths.dev",
-        str(docbins["dev"]),
-        "--output",
-        str(out_dir),
-        *over,
-    ]
+    cmd = bte.spacy_train_cmd(cfg, docbins, out_dir, over, python=py)
     log(f"spacy-trf: {' '.join(cmd[1:])}")
     tic, cpu = time.perf_counter(), bte.children_cpu()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)

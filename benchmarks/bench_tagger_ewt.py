@@ -445,15 +445,10 @@ def spacy_overrides(args) -> list[str]:
     return out
 
 
-def spacy_run(run: str, args, data, work: Path, docbins: dict) -> dict:
-    import spacy
-    from spacy.tokens import Doc
-
-    tasks = run_tasks(run)
-    cfg = spacy_config(run, work, args.threads)
-    out_dir = work / f"spacy_{run}"
-    cmd = [
-        sys.executable,
+def spacy_train_cmd(cfg: Path, docbins: dict, out_dir: Path, overrides, python=None) -> list:
+    """``python -m spacy train`` on the train / dev DocBins, with config overrides."""
+    return [
+        python or sys.executable,
         "-m",
         "spacy",
         "train",
@@ -464,8 +459,18 @@ def spacy_run(run: str, args, data, work: Path, docbins: dict) -> dict:
         str(docbins["dev"]),
         "--output",
         str(out_dir),
-        *spacy_overrides(args),
+        *overrides,
     ]
+
+
+def spacy_run(run: str, args, data, work: Path, docbins: dict) -> dict:
+    import spacy
+    from spacy.tokens import Doc
+
+    tasks = run_tasks(run)
+    cfg = spacy_config(run, work, args.threads)
+    out_dir = work / f"spacy_{run}"
+    cmd = spacy_train_cmd(cfg, docbins, out_dir, spacy_overrides(args))
     log(f"spacy {run}: {' '.join(cmd[1:])}")
     tic, cpu = time.perf_counter(), children_cpu()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=spacy_env(args.threads))
@@ -530,20 +535,7 @@ def spacy_epoch_probe(args, work: Path, docbins: dict) -> dict:
     over = spacy_overrides(args)
     i = over.index("--training.max_epochs")
     over[i + 1] = "1"
-    cmd = [
-        sys.executable,
-        "-m",
-        "spacy",
-        "train",
-        str(cfg),
-        "--paths.train",
-        str(docbins["train"]),
-        "--paths.dev",
-        str(docbins["dev"]),
-        "--output",
-        str(out_dir),
-        *over,
-    ]
+    cmd = spacy_train_cmd(cfg, docbins, out_dir, over)
     tic = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=spacy_env(args.threads))
     wall = time.perf_counter() - tic
